@@ -1,0 +1,9 @@
+/** The wire protocol shared by the relay stub and the CLI: pure functions, no MQTT client in here. */
+export * from "./limits";
+export * from "./messages";
+export * from "./topics";
+export * from "./seal";
+export * from "./frame";
+export * from "./reassembly";
+export * from "./lambda-error";
+export * from "./environment";

@@ -1,0 +1,83 @@
+/** The messages that travel between the relay stub and a serving session. */
+
+export const PROTOCOL_VERSION = 1;
+
+/** Message type codes as they appear in a frame header. */
+export const MessageTypeCode = {
+  request: 1,
+  ack: 2,
+  response: 3,
+  error: 4,
+  presence: 5,
+} as const;
+export type MessageType = keyof typeof MessageTypeCode;
+
+/** What the local handler's `context` is built from (the stub copies it from its own context). */
+export interface InvocationContext {
+  awsRequestId: string;
+  functionName: string;
+  functionVersion: string;
+  invokedFunctionArn: string;
+  memoryLimitInMB: string;
+  logGroupName: string;
+  logStreamName: string;
+  identity?: unknown;
+  clientContext?: unknown;
+}
+
+export interface RequestMessage {
+  type: "request";
+  /** The remote awsRequestId; also the key for exactly-once handling. */
+  requestId: string;
+  functionId: string;
+  /** The stub's execution environment id: one local worker serves one remote environment. */
+  envId: string;
+  /** Where the ack and the response go. */
+  responseTopic: string;
+  /** Absolute deadline, epoch milliseconds: past it the request is dropped unexecuted. */
+  deadline: number;
+  event: unknown;
+  context: InvocationContext;
+  /** Hash of the function's environment; the environment itself travels when first sent or changed. */
+  envHash: string;
+  environment?: Record<string, string>;
+}
+
+export interface AckMessage {
+  type: "ack";
+  requestId: string;
+  sessionId: string;
+  /** Set when the session does not know the environment named by `envHash`: resend with it. */
+  needEnvironment?: boolean;
+}
+
+export interface ResponseMessage {
+  type: "response";
+  requestId: string;
+  result: unknown;
+  /** The tail of the handler's logs, so the stub can print them where Lambda keeps logs. */
+  logs?: string;
+}
+
+/** Lambda's error shape. */
+export interface ErrorMessage {
+  type: "error";
+  requestId: string;
+  errorType: string;
+  errorMessage: string;
+  trace: string[];
+  logs?: string;
+}
+
+export interface PresenceMessage {
+  type: "presence";
+  sessionId: string;
+  online: boolean;
+  protocol: number;
+  functions: string[];
+  startedAt: number;
+  host?: string;
+  pid?: number;
+}
+
+export type Message = RequestMessage | AckMessage | ResponseMessage | ErrorMessage | PresenceMessage;

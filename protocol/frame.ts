@@ -37,7 +37,12 @@ export interface EncodeOptions {
 }
 
 /** Encodes a message into the sealed payloads to publish on `topic`, in order. */
-export function encodeMessage(key: Buffer, topic: string, message: Message, options: EncodeOptions = {}): Buffer[] {
+export function encodeMessage(
+  key: Buffer,
+  topic: string,
+  message: Message,
+  options: EncodeOptions = {},
+): Buffer[] {
   const json = Buffer.from(JSON.stringify(message));
   let body = json;
   let flags = 0;

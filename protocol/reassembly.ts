@@ -37,7 +37,14 @@ interface Pending {
  * Frames that fail to open or parse are dropped and counted; nothing here throws on bad input.
  */
 export class Reassembler {
-  readonly drops: DropCounts = { unsealed: 0, malformed: 0, oversized: 0, expired: 0, evicted: 0, duplicate: 0 };
+  readonly drops: DropCounts = {
+    unsealed: 0,
+    malformed: 0,
+    oversized: 0,
+    expired: 0,
+    evicted: 0,
+    duplicate: 0,
+  };
   private readonly pending = new Map<string, Pending>();
   private pendingBytes = 0;
   private readonly maxMessageBytes: number;
@@ -100,7 +107,11 @@ export class Reassembler {
         firstSeen: this.now(),
       };
       this.pending.set(chunk.id, entry);
-    } else if (entry.parts.length !== chunk.count || entry.total !== chunk.total || entry.type !== chunk.type) {
+    } else if (
+      entry.parts.length !== chunk.count ||
+      entry.total !== chunk.total ||
+      entry.type !== chunk.type
+    ) {
       this.drops.malformed++;
       return undefined;
     }

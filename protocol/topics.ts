@@ -52,7 +52,8 @@ export function stackTopics(prefix: string): StackTopics {
 export function checkTopic(topic: string): string {
   const problems: string[] = [];
   if (Buffer.byteLength(topic) > MAX_TOPIC_BYTES) problems.push(`longer than ${MAX_TOPIC_BYTES} bytes`);
-  if (topic.split("/").length - 1 > MAX_TOPIC_SLASHES) problems.push(`more than ${MAX_TOPIC_SLASHES} slashes`);
+  if (topic.split("/").length - 1 > MAX_TOPIC_SLASHES)
+    problems.push(`more than ${MAX_TOPIC_SLASHES} slashes`);
   if (/[+#$]/.test(topic)) problems.push("contains + # or $");
   if (problems.length > 0) throw new Error(`Invalid IoT topic "${topic}": ${problems.join(", ")}`);
   return topic;

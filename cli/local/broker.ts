@@ -1,0 +1,59 @@
+import type { AddressInfo } from "node:net";
+import { createWebSocketStream, WebSocketServer } from "ws";
+
+/** An embedded MQTT broker served over WebSocket on 127.0.0.1. */
+export interface LocalBroker {
+  /** `ws://127.0.0.1:PORT` */
+  url: string;
+  port: number;
+  /** Disconnects every client and stops listening. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** WebSocket subprotocols MQTT clients ask for: mqtt.js and aws-crt send `mqtt`, older clients `mqttv3.1`. */
+const MQTT_PROTOCOLS = ["mqtt", "mqttv3.1"];
+
+/**
+ * Starts the local mode's MQTT broker (aedes, in memory: retained messages and last wills work as on a
+ * real broker) over WebSocket.
+ */
+export async function startBroker(options: { port?: number } = {}): Promise<LocalBroker> {
+  // aedes is an ES module; this package compiles to CommonJS.
+  const { Aedes } = await import("aedes");
+  const broker = await Aedes.createBroker();
+  const wss = new WebSocketServer({
+    host: "127.0.0.1",
+    port: options.port ?? 0,
+    handleProtocols: (protocols) => MQTT_PROTOCOLS.find((p) => protocols.has(p)) ?? false,
+  });
+  wss.on("connection", (socket, request) => {
+    const stream = createWebSocketStream(socket);
+    // A client vanishing mid-write surfaces here; aedes sees the close and publishes the last will.
+    stream.on("error", () => socket.terminate());
+    broker.handle(stream, request);
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      wss.once("listening", resolve);
+      wss.once("error", reject);
+    });
+  } catch (error) {
+    broker.close();
+    const port = options.port ?? 0;
+    throw new Error(
+      `Could not start the local MQTT broker on 127.0.0.1:${port}: ${(error as Error).message}. Pick another port or stop what uses it.`,
+    );
+  }
+  const port = (wss.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      (closing ??= (async () => {
+        await new Promise<void>((resolve) => broker.close(() => resolve()));
+        for (const client of wss.clients) client.terminate();
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+      })()),
+  };
+}

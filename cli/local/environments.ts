@@ -1,0 +1,172 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { dirname, basename, extname } from "node:path";
+import { EnvironmentProcess } from "./environment-process";
+import type { InvokeOptions, InvokeResult, Invoker } from "./invoker";
+
+/** One locally served function. */
+export interface LocalFunctionOptions {
+  /** The function's name, as `AWS_LAMBDA_FUNCTION_NAME` and in the Invoke API path. */
+  name: string;
+  /** Absolute path of the CommonJS or ES module file that exports the handler. */
+  handlerFile: string;
+  /** The export to call; `a.b` reaches nested exports. */
+  handlerExport: string;
+  /** Added on top of the Lambda-like base environment. */
+  environment?: Record<string, string>;
+  /** @default 3 */
+  timeoutSeconds?: number;
+  /** @default 128 */
+  memoryMB?: number;
+  /** @default "us-east-1" */
+  region?: string;
+  /** Environments that may run at once; further invocations wait in order. @default 10 */
+  maxEnvironments?: number;
+  /** Receives every line the environments print. */
+  onLog?: (name: string, line: string) => void;
+}
+
+/** The temporary credentials a local function's environments see, in the shapes STS issues. */
+export interface LocalCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+}
+
+const UPPER_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/**
+ * A function served locally the way Lambda serves it: one invocation at a time per environment
+ * process, another environment for each concurrent invocation (up to `maxEnvironments`, then a FIFO
+ * queue), warm environments reused, the timeout enforced by killing the environment, and crashed or
+ * timed-out environments replaced.
+ */
+export class LocalFunction implements Invoker {
+  readonly name: string;
+  /** Random per function, so a test can check that the handler sees exactly these. */
+  readonly credentials: LocalCredentials;
+  private readonly options: Required<Omit<LocalFunctionOptions, "onLog">> &
+    Pick<LocalFunctionOptions, "onLog">;
+  private readonly idle: EnvironmentProcess[] = [];
+  private readonly all = new Set<EnvironmentProcess>();
+  private readonly waiting: Array<(environment: EnvironmentProcess | Error) => void> = [];
+  private closing: Promise<void> | undefined;
+
+  constructor(options: LocalFunctionOptions) {
+    this.options = {
+      environment: {},
+      timeoutSeconds: 3,
+      memoryMB: 128,
+      region: "us-east-1",
+      maxEnvironments: 10,
+      ...options,
+    };
+    this.name = options.name;
+    this.credentials = {
+      accessKeyId: `ASIA${randomChars(16)}`,
+      secretAccessKey: randomBytes(30).toString("base64"),
+      sessionToken: `IQoJb3JpZ2luX2Vj${randomBytes(240).toString("base64")}`,
+    };
+  }
+
+  /** Environment processes currently running (busy or warm). */
+  get environmentCount(): number {
+    return this.all.size;
+  }
+
+  async invoke(payload: Buffer, options: InvokeOptions): Promise<InvokeResult> {
+    const requestId = options.requestId ?? randomUUID();
+    // Lambda passes `{}` to a handler invoked without a payload.
+    const event = payload.length === 0 ? "{}" : payload.toString("utf8");
+    const environment = await this.acquire();
+    try {
+      return await environment.invoke(event, requestId, options.tail);
+    } finally {
+      this.release(environment);
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const error = new Error(
+        `Local function "${this.name}" is closed; restart pulumi-live serve to invoke it.`,
+      );
+      for (const waiter of this.waiting.splice(0)) waiter(error);
+      this.idle.length = 0;
+      await Promise.allSettled([...this.all].map((environment) => environment.kill()));
+      this.all.clear();
+    })();
+    return this.closing;
+  }
+
+  private acquire(): Promise<EnvironmentProcess> {
+    if (this.closing) return Promise.reject(new Error(`Local function "${this.name}" is closed.`));
+    // An idle environment may have died (an error thrown from a timer between invocations).
+    for (let warm = this.idle.pop(); warm; warm = this.idle.pop()) {
+      if (warm.alive) return Promise.resolve(warm);
+      this.all.delete(warm);
+    }
+    if (this.all.size < this.options.maxEnvironments) return Promise.resolve(this.start());
+    return new Promise((resolve, reject) => {
+      this.waiting.push((environment) =>
+        environment instanceof Error ? reject(environment) : resolve(environment),
+      );
+    });
+  }
+
+  private release(environment: EnvironmentProcess): void {
+    if (this.closing) return;
+    if (!environment.alive) {
+      this.all.delete(environment);
+      void environment.kill();
+    }
+    const next = this.waiting.shift();
+    if (next) next(environment.alive ? environment : this.start());
+    else if (environment.alive) this.idle.push(environment);
+  }
+
+  private start(): EnvironmentProcess {
+    const { name, handlerFile, handlerExport, memoryMB, timeoutSeconds, onLog } = this.options;
+    const environment = new EnvironmentProcess({
+      name,
+      handlerFile,
+      handlerExport,
+      env: this.environmentVariables(),
+      cwd: dirname(handlerFile),
+      timeoutSeconds,
+      memoryMB,
+      onLog,
+    });
+    this.all.add(environment);
+    return environment;
+  }
+
+  /** The variables Lambda's Node.js runtime sets, local credentials, then the function's own. */
+  private environmentVariables(): Record<string, string> {
+    const { name, region, memoryMB, handlerFile, handlerExport, environment } = this.options;
+    const day = new Date().toISOString().slice(0, 10).replaceAll("-", "/");
+    const base: Record<string, string> = {
+      AWS_LAMBDA_FUNCTION_NAME: name,
+      AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMB),
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${name}`,
+      AWS_LAMBDA_LOG_STREAM_NAME: `${day}/[$LATEST]${randomBytes(16).toString("hex")}`,
+      AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+      AWS_ACCESS_KEY_ID: this.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: this.credentials.secretAccessKey,
+      AWS_SESSION_TOKEN: this.credentials.sessionToken,
+      LAMBDA_TASK_ROOT: dirname(handlerFile),
+      _HANDLER: `${basename(handlerFile, extname(handlerFile))}.${handlerExport}`,
+      LANG: "en_US.UTF-8",
+      TZ: ":UTC",
+      PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+    };
+    return { ...base, ...environment };
+  }
+}
+
+function randomChars(count: number): string {
+  return Array.from(randomBytes(count), (byte) => UPPER_ALNUM[byte % UPPER_ALNUM.length]).join("");
+}

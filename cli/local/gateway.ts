@@ -1,0 +1,177 @@
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { performance } from "node:perf_hooks";
+import { MAX_REQUEST_PAYLOAD_BYTES } from "../../protocol/limits";
+import { fromHttpApiResult, internalServerError, toHttpApiEvent, type HttpResponse } from "./apigw";
+import { readBoundedBody, send, sendJson } from "./http-io";
+import { handleInvoke, INVOKE_PATH } from "./invoke-api";
+import type { Invoker } from "./invoker";
+
+/** One answered request, for the serve command's request log. */
+export interface GatewayRequestRecord {
+  /** `invoke`: the Lambda Invoke API; `http`: a plain HTTP request mapped to an API Gateway event. */
+  kind: "invoke" | "http";
+  /** The function addressed ("" when none). */
+  name: string;
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  /** The Lambda request id, when an invocation ran. */
+  requestId?: string;
+  functionError?: string;
+  /** What went wrong, when the request failed before or around the invocation. */
+  error?: string;
+}
+
+export interface GatewayOptions {
+  /** @default 0 (any free port) */
+  port?: number;
+  /** The functions served, by name. The gateway never closes them. */
+  functions: Map<string, Invoker>;
+  /** Region used in ARNs of error messages. @default "us-east-1" */
+  region?: string;
+  onRequest?: (record: GatewayRequestRecord) => void;
+}
+
+export interface Gateway {
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  port: number;
+  /** Stops listening and drops open connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The local mode's HTTP front door on 127.0.0.1: the Lambda Invoke API (so `@aws-sdk/client-lambda`
+ * works with `endpoint` set to it), and `/{name}/...` turned into API Gateway HTTP API events.
+ */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const { functions, onRequest } = options;
+  const region = options.region ?? "us-east-1";
+  const server = createServer((req, res) => {
+    const started = performance.now();
+    const [path] = (req.url ?? "/").split("?");
+    const record = (outcome: Omit<GatewayRequestRecord, "method" | "path" | "durationMs">): void =>
+      onRequest?.({ ...outcome, method: req.method ?? "GET", path, durationMs: performance.now() - started });
+    route(req, res, path, record).catch((error: Error) => {
+      record({ kind: "http", name: "", status: 500, error: error.message });
+      if (!res.headersSent) sendJson(res, 500, { message: `pulumi-live gateway error: ${error.message}` });
+      else res.destroy();
+    });
+  });
+
+  async function route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    record: (outcome: Omit<GatewayRequestRecord, "method" | "path" | "durationMs">) => void,
+  ): Promise<void> {
+    const invoke = INVOKE_PATH.exec(path);
+    if (invoke && req.method === "POST") {
+      return handleInvoke(req, res, invoke[1], {
+        functions,
+        region,
+        record: (outcome) => record({ kind: "invoke", ...outcome }),
+      });
+    }
+    if (path === "/" && (req.method === "GET" || req.method === "HEAD")) {
+      await readBoundedBody(req, 0);
+      sendJson(res, 200, index(url, functions));
+      return record({ kind: "http", name: "", status: 200 });
+    }
+    const rawName = path.split("/")[1] ?? "";
+    const name = safeDecode(rawName);
+    const invoker = functions.get(name);
+    const { body, tooLarge } = await readBoundedBody(req, MAX_REQUEST_PAYLOAD_BYTES);
+    if (!invoker) {
+      const served = [...functions.keys()];
+      const message = `No function named "${name}" is served here. Call /<name>/<path> with one of: ${served.join(", ") || "(none)"}.`;
+      sendJson(res, 404, { message, functions: served });
+      return record({ kind: "http", name, status: 404, error: message });
+    }
+    if (tooLarge) {
+      sendJson(res, 413, { message: "Request Entity Too Large" });
+      return record({ kind: "http", name, status: 413, error: "request body over Lambda's 6 MB limit" });
+    }
+    const query = req.url?.includes("?") ? req.url.slice(req.url.indexOf("?") + 1) : "";
+    const apiRequestId = randomBytes(10).toString("base64");
+    const event = toHttpApiEvent({
+      method: req.method ?? "GET",
+      path: path.slice(1 + rawName.length),
+      rawQueryString: query,
+      rawHeaders: req.rawHeaders,
+      body,
+      sourceIp: (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
+      protocol: `HTTP/${req.httpVersion}`,
+      requestId: apiRequestId,
+      time: new Date(),
+    });
+    const result = await invoker.invoke(Buffer.from(JSON.stringify(event)), { tail: false });
+    const response = result.functionError ? internalServerError() : parseResult(result.payload);
+    send(res, response.statusCode, { ...response.headers, "apigw-requestid": apiRequestId }, response.body);
+    record({
+      kind: "http",
+      name,
+      status: response.statusCode,
+      requestId: result.requestId,
+      functionError: result.functionError,
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    const failed = (error: Error): void =>
+      reject(
+        new Error(
+          `Could not start the local gateway on 127.0.0.1:${options.port ?? 0}: ${error.message}. Pick another port or stop what uses it.`,
+        ),
+      );
+    server.once("error", failed);
+    server.listen(options.port ?? 0, "127.0.0.1", () => {
+      server.off("error", failed);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      })),
+  };
+}
+
+/** A result that is not JSON is a malformed integration response: API Gateway answers 500. */
+function parseResult(payload: Buffer): HttpResponse {
+  try {
+    return fromHttpApiResult(JSON.parse(payload.toString("utf8")));
+  } catch {
+    return internalServerError();
+  }
+}
+
+function index(url: string, functions: Map<string, Invoker>): unknown {
+  return {
+    service: "pulumi-live local gateway",
+    functions: [...functions.keys()].map((name) => ({
+      name,
+      http: `${url}/${encodeURIComponent(name)}/`,
+      invoke: `POST ${url}/2015-03-31/functions/${encodeURIComponent(name)}/invocations`,
+    })),
+    sdk: `new LambdaClient({ endpoint: "${url}", region: "us-east-1" })`,
+  };
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

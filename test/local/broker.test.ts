@@ -1,0 +1,70 @@
+import test from "ava";
+import { once } from "node:events";
+import { connectAsync, type MqttClient } from "mqtt";
+import WebSocket from "ws";
+import { startBroker, type LocalBroker } from "../../cli/local/broker";
+
+async function broker(t: { teardown(fn: () => Promise<void>): void }): Promise<LocalBroker> {
+  const started = await startBroker();
+  t.teardown(() => started.close());
+  return started;
+}
+
+async function client(
+  t: { teardown(fn: () => Promise<void>): void },
+  url: string,
+  options = {},
+): Promise<MqttClient> {
+  const connected = await connectAsync(url, { reconnectPeriod: 0, ...options });
+  t.teardown(() => connected.endAsync(true));
+  return connected;
+}
+
+function nextMessage(c: MqttClient): Promise<{ topic: string; payload: string; retain: boolean }> {
+  return new Promise((resolve) =>
+    c.once("message", (topic, payload, packet) =>
+      resolve({ topic, payload: payload.toString(), retain: packet.retain }),
+    ),
+  );
+}
+
+test("listens on 127.0.0.1 and accepts the mqtt WebSocket subprotocol", async (t) => {
+  const b = await broker(t);
+  t.regex(b.url, /^ws:\/\/127\.0\.0\.1:\d+$/);
+  const socket = new WebSocket(b.url, ["mqtt"]);
+  await once(socket, "open");
+  t.is(socket.protocol, "mqtt");
+  socket.terminate();
+});
+
+test("delivers a retained message to a later subscriber", async (t) => {
+  const b = await broker(t);
+  const publisher = await client(t, b.url);
+  await publisher.publishAsync("stack/presence", "online", { qos: 1, retain: true });
+  const subscriber = await client(t, b.url);
+  const message = nextMessage(subscriber);
+  await subscriber.subscribeAsync("stack/presence", { qos: 1 });
+  t.deepEqual(await message, { topic: "stack/presence", payload: "online", retain: true });
+});
+
+test("publishes a client's last will when its socket is destroyed", async (t) => {
+  const b = await broker(t);
+  const watcher = await client(t, b.url);
+  await watcher.subscribeAsync("stack/presence", { qos: 1 });
+  const message = nextMessage(watcher);
+  const doomed = await client(t, b.url, {
+    will: { topic: "stack/presence", payload: Buffer.from("gone"), qos: 1, retain: false },
+  });
+  doomed.stream.destroy();
+  t.deepEqual(await message, { topic: "stack/presence", payload: "gone", retain: false });
+});
+
+test("close disconnects clients and is idempotent", async (t) => {
+  const b = await startBroker();
+  const c = await connectAsync(b.url, { reconnectPeriod: 0 });
+  const closed = new Promise<void>((resolve) => c.once("close", () => resolve()));
+  await Promise.all([b.close(), b.close()]);
+  await closed;
+  t.false(c.connected);
+  await c.endAsync(true);
+});

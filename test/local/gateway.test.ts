@@ -1,0 +1,216 @@
+import test, { type ExecutionContext } from "ava";
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { startGateway, type GatewayRequestRecord } from "../../cli/local/gateway";
+import type { InvokeOptions, InvokeResult, Invoker } from "../../cli/local/invoker";
+
+type Respond = (event: any, options: InvokeOptions) => Partial<InvokeResult> & { result?: unknown };
+
+/** An Invoker that answers from a function and records what it was given. */
+class FakeInvoker implements Invoker {
+  readonly calls: Array<{ event: any; options: InvokeOptions }> = [];
+  private notify: (() => void) | undefined;
+  constructor(private readonly respond: Respond) {}
+
+  async invoke(payload: Buffer, options: InvokeOptions): Promise<InvokeResult> {
+    const event = payload.length === 0 ? {} : JSON.parse(payload.toString("utf8"));
+    this.calls.push({ event, options });
+    this.notify?.();
+    const { result, ...rest } = this.respond(event, options);
+    return {
+      payload: Buffer.from(JSON.stringify(result)),
+      requestId: options.requestId ?? "fake-id",
+      durationMs: 1,
+      ...rest,
+    };
+  }
+
+  /** Resolves once the invoker has been called. */
+  called(): Promise<void> {
+    return this.calls.length > 0 ? Promise.resolve() : new Promise((resolve) => (this.notify = resolve));
+  }
+
+  async close(): Promise<void> {}
+}
+
+const ERROR = { errorType: "Boom", errorMessage: "kaput", trace: ["Boom: kaput"] };
+
+async function setup(t: ExecutionContext) {
+  const echo = new FakeInvoker((event, options) => ({
+    result: { received: event },
+    logTail: options.tail ? "START RequestId: x Version: $LATEST\nhello\nEND RequestId: x\n" : undefined,
+  }));
+  const fails = new FakeInvoker(() => ({ result: ERROR, functionError: "Unhandled" }));
+  const http = new FakeInvoker((event) => ({
+    result: {
+      statusCode: 201,
+      headers: { "X-Path": event.rawPath },
+      cookies: ["a=1; Path=/", "b=2"],
+      body: JSON.stringify({
+        method: event.requestContext.http.method,
+        query: event.queryStringParameters ?? null,
+        cookies: event.cookies ?? null,
+        body: event.body ?? null,
+        isBase64Encoded: event.isBase64Encoded,
+      }),
+    },
+  }));
+  const records: GatewayRequestRecord[] = [];
+  const functions = new Map<string, Invoker>([
+    ["echo", echo],
+    ["fails", fails],
+    ["http", http],
+  ]);
+  const gateway = await startGateway({ functions, onRequest: (r) => records.push(r) });
+  t.teardown(() => gateway.close());
+  const client = new LambdaClient({
+    endpoint: gateway.url,
+    region: "us-east-1",
+    credentials: { accessKeyId: "x", secretAccessKey: "y" },
+    maxAttempts: 1,
+  });
+  t.teardown(() => client.destroy());
+  return { gateway, client, echo, fails, http, records };
+}
+
+function payload(value: unknown): Uint8Array {
+  return Buffer.from(JSON.stringify(value));
+}
+
+function decode(bytes: Uint8Array | undefined): unknown {
+  return JSON.parse(Buffer.from(bytes ?? []).toString("utf8"));
+}
+
+test("RequestResponse returns the result, by name or by ARN", async (t) => {
+  const { client, echo } = await setup(t);
+  const byName = await client.send(new InvokeCommand({ FunctionName: "echo", Payload: payload({ a: 1 }) }));
+  t.is(byName.StatusCode, 200);
+  t.is(byName.ExecutedVersion, "$LATEST");
+  t.is(byName.FunctionError, undefined);
+  t.deepEqual(decode(byName.Payload), { received: { a: 1 } });
+  const arn = "arn:aws:lambda:us-east-1:123456789012:function:echo:live";
+  const byArn = await client.send(new InvokeCommand({ FunctionName: arn, Payload: payload({ b: 2 }) }));
+  t.deepEqual(decode(byArn.Payload), { received: { b: 2 } });
+  t.is(echo.calls.length, 2);
+  t.false(echo.calls[0].options.tail);
+});
+
+test("Event answers 202 and runs in the background; DryRun answers 204 and runs nothing", async (t) => {
+  const { client, echo, records } = await setup(t);
+  const dry = await client.send(new InvokeCommand({ FunctionName: "echo", InvocationType: "DryRun" }));
+  t.is(dry.StatusCode, 204);
+  t.is(echo.calls.length, 0);
+  const queued = await client.send(
+    new InvokeCommand({ FunctionName: "echo", InvocationType: "Event", Payload: payload({ e: 1 }) }),
+  );
+  t.is(queued.StatusCode, 202);
+  await echo.called();
+  t.deepEqual(echo.calls[0].event, { e: 1 });
+  t.like(records[0], { kind: "invoke", name: "echo", method: "POST", status: 204 });
+});
+
+test("LogType Tail returns the log tail base64-encoded", async (t) => {
+  const { client } = await setup(t);
+  const result = await client.send(
+    new InvokeCommand({ FunctionName: "echo", LogType: "Tail", Payload: payload({}) }),
+  );
+  t.is(
+    Buffer.from(result.LogResult ?? "", "base64").toString(),
+    "START RequestId: x Version: $LATEST\nhello\nEND RequestId: x\n",
+  );
+});
+
+test("a function error is a 200 with FunctionError Unhandled and the error as payload", async (t) => {
+  const { client } = await setup(t);
+  const result = await client.send(new InvokeCommand({ FunctionName: "fails", Payload: payload({}) }));
+  t.is(result.StatusCode, 200);
+  t.is(result.FunctionError, "Unhandled");
+  t.deepEqual(decode(result.Payload), ERROR);
+});
+
+test("Lambda's own errors reach the SDK as their exception classes", async (t) => {
+  const { client, echo } = await setup(t);
+  const missing = await t.throwsAsync(client.send(new InvokeCommand({ FunctionName: "nope" })));
+  t.is(missing?.name, "ResourceNotFoundException");
+  t.is(missing?.message, "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nope");
+  const huge = new Uint8Array(7 * 1024 * 1024).fill(0x20);
+  const tooLarge = await t.throwsAsync(
+    client.send(new InvokeCommand({ FunctionName: "echo", Payload: huge })),
+  );
+  t.is(tooLarge?.name, "RequestTooLargeException");
+  t.is(
+    tooLarge?.message,
+    "Request must be smaller than 6291456 bytes for the InvokeFunction operation (got 7340032 bytes)",
+  );
+  const invalid = await t.throwsAsync(
+    client.send(new InvokeCommand({ FunctionName: "echo", Payload: Buffer.from("{nope") })),
+  );
+  t.is(invalid?.name, "InvalidRequestContentException");
+  t.regex(invalid?.message ?? "", /^Could not parse request body into json: /);
+  t.is(echo.calls.length, 0);
+});
+
+test("plain HTTP becomes an API Gateway event and the result an HTTP response", async (t) => {
+  const { gateway, http } = await setup(t);
+  const got = await fetch(`${gateway.url}/http/items/7?a=1&a=2`, { headers: { cookie: "s=1; t=2" } });
+  t.is(got.status, 201);
+  t.is(got.headers.get("x-path"), "/items/7");
+  t.is(got.headers.get("content-type"), "application/json");
+  t.deepEqual(got.headers.getSetCookie(), ["a=1; Path=/", "b=2"]);
+  t.deepEqual(await got.json(), {
+    method: "GET",
+    query: { a: "1,2" },
+    cookies: ["s=1", "t=2"],
+    body: null,
+    isBase64Encoded: false,
+  });
+
+  const text = await fetch(`${gateway.url}/http`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: '{"x":1}',
+  });
+  t.deepEqual(await text.json(), {
+    method: "POST",
+    query: null,
+    cookies: null,
+    body: '{"x":1}',
+    isBase64Encoded: false,
+  });
+  t.is(http.calls[1].event.rawPath, "/");
+
+  const binary = await fetch(`${gateway.url}/http/upload`, {
+    method: "PUT",
+    headers: { "content-type": "application/octet-stream" },
+    body: new Uint8Array([0, 1, 2, 250, 255]),
+  });
+  t.deepEqual(await binary.json(), {
+    method: "PUT",
+    query: null,
+    cookies: null,
+    body: "AAEC+v8=",
+    isBase64Encoded: true,
+  });
+});
+
+test("over HTTP a function error is API Gateway's 500 and an unknown name a 404 listing the functions", async (t) => {
+  const { gateway } = await setup(t);
+  const failed = await fetch(`${gateway.url}/fails/x`);
+  t.is(failed.status, 500);
+  t.deepEqual(await failed.json(), { message: "Internal Server Error" });
+  const unknown = await fetch(`${gateway.url}/nope/x`);
+  t.is(unknown.status, 404);
+  t.deepEqual(await unknown.json(), {
+    message: 'No function named "nope" is served here. Call /<name>/<path> with one of: echo, fails, http.',
+    functions: ["echo", "fails", "http"],
+  });
+  const index = await fetch(`${gateway.url}/`);
+  const body = (await index.json()) as { functions: Array<{ name: string; http: string }> };
+  t.deepEqual(
+    body.functions.map((f) => [f.name, f.http]),
+    [
+      ["echo", `${gateway.url}/echo/`],
+      ["fails", `${gateway.url}/fails/`],
+      ["http", `${gateway.url}/http/`],
+    ],
+  );
+});

@@ -1,0 +1,12 @@
+/** pulumi-live for Pulumi programs: the `LiveFunction` component and what it is built from. */
+export { LiveFunction, DEFAULT_RUNTIME, STUB_BUNDLE } from "./live-function";
+export type { LiveFunctionArgs, LiveFunctionNodes } from "./live-function";
+export type { BundleOptions } from "./bundle";
+export { LiveFunctionError } from "./errors";
+export type { LiveFunctionProblem } from "./errors";
+export { LIVE_VALUES, parseLiveValue } from "./live-config";
+export { developerPolicyDocument, stubPolicyDocument, stubDisabledPolicyDocument } from "./iot-policy";
+export type { IotScope, PolicyDocument, PolicyStatement } from "./iot-policy";
+export { Session, sessionProvider } from "./session";
+export type { SessionArgs, SessionInputs, SessionOutputs } from "./session";
+export { SESSION_NAME } from "./stack-context";

@@ -1,0 +1,121 @@
+import { encodeMessage, type ErrorMessage, type RequestMessage, type ResponseMessage } from "../protocol";
+import type { Connection, Reply } from "./connection";
+import { RelayError } from "./relay-error";
+
+export interface ExchangeOptions {
+  connection: Connection;
+  key: Buffer;
+  topic: string;
+  request: RequestMessage;
+  /** The function's environment, for when the request goes without it and the session asks. */
+  environment: Record<string, string>;
+  /** The session that was online when the request was built. */
+  sessionId: string;
+  ackTimeoutMs: number;
+  /** Absolute epoch ms by which the response must be here. */
+  responseBy: number;
+  /** Words for error messages: `stack "proj/dev"` and the function id. */
+  stack: string;
+  functionId: string;
+  /** Called once the session acknowledged a publish that carried the environment. */
+  onEnvironmentDelivered?: () => void;
+}
+
+/**
+ * One request's round trip: publish, wait (bounded) for the session's ack, resend with the environment if
+ * asked, then wait for the response until the deadline. Fails at once when the session goes away.
+ * Replies are matched by request id; duplicates and late replies are ignored.
+ */
+export function exchange(options: ExchangeOptions): Promise<ResponseMessage | ErrorMessage> {
+  const { connection, request, stack, functionId } = options;
+  const session = `The pulumi-live session serving stack "${stack}"`;
+  return new Promise((resolve, reject) => {
+    let ackTimer: NodeJS.Timeout | undefined;
+    let acked = false;
+    let withEnvironment = request.environment !== undefined;
+    let done = false;
+
+    const finish = (error: Error | undefined, outcome?: ResponseMessage | ErrorMessage): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(ackTimer);
+      clearTimeout(responseTimer);
+      stopReplies();
+      stopPresence();
+      if (error) reject(error);
+      else resolve(outcome!);
+    };
+
+    const send = (message: RequestMessage): void => {
+      clearTimeout(ackTimer);
+      ackTimer = setTimeout(
+        () =>
+          finish(
+            new RelayError(
+              "NoAck",
+              `${session} did not answer request ${request.requestId} for function ${functionId} within ` +
+                `${options.ackTimeoutMs} ms. Check that \`npx pulumi-live serve\` is still running and connected, ` +
+                `and look at its output.`,
+            ),
+          ),
+        options.ackTimeoutMs,
+      );
+      connection
+        .publish(options.topic, encodeMessage(options.key, options.topic, message))
+        .catch((error: Error) =>
+          finish(
+            new RelayError(
+              "PublishFailed",
+              `Could not publish request ${request.requestId} to ${options.topic}: ${error.message}. ` +
+                `Check the function's IoT permissions, or redeploy it with \`pulumi up\`.`,
+            ),
+          ),
+        );
+    };
+
+    const onReply = (reply: Reply): void => {
+      if (reply.type === "ack") {
+        if (acked) return;
+        if (reply.needEnvironment) {
+          // Once resent with the environment, a redelivered copy of the first ack is just a duplicate.
+          if (withEnvironment) return;
+          withEnvironment = true;
+          send({ ...request, environment: options.environment });
+          return;
+        }
+        acked = true;
+        clearTimeout(ackTimer);
+        if (withEnvironment) options.onEnvironmentDelivered?.();
+        return;
+      }
+      finish(undefined, reply);
+    };
+
+    const onPresence = (): void => {
+      if (connection.presence?.sessionId === options.sessionId) return;
+      finish(
+        new RelayError(
+          "SessionEnded",
+          `${session} stopped before function ${functionId} answered request ${request.requestId}. ` +
+            `Start it again in your project folder: npx pulumi-live serve`,
+        ),
+      );
+    };
+
+    const responseTimer = setTimeout(
+      () =>
+        finish(
+          new RelayError(
+            "Timeout",
+            `${session} did not return the result of request ${request.requestId} for function ${functionId} ` +
+              `before the function's timeout.`,
+          ),
+        ),
+      Math.max(0, options.responseBy - Date.now()),
+    );
+    // Listen before publishing: an answer can be faster than the publish callback.
+    const stopReplies = connection.expect(request.requestId, onReply);
+    const stopPresence = connection.onPresence(onPresence);
+    send(request);
+  });
+}

@@ -1,0 +1,32 @@
+import type { InvocationContext } from "../protocol";
+
+/** The parts of Lambda's Node.js `context` object the stub reads (no dependency on @types/aws-lambda). */
+export interface LambdaContext {
+  awsRequestId: string;
+  functionName: string;
+  functionVersion: string;
+  invokedFunctionArn: string;
+  memoryLimitInMB: string;
+  logGroupName: string;
+  logStreamName: string;
+  identity?: unknown;
+  clientContext?: unknown;
+  callbackWaitsForEmptyEventLoop?: boolean;
+  getRemainingTimeInMillis(): number;
+}
+
+/** Copies what the local handler's `context` is rebuilt from; functions and runtime flags stay behind. */
+export function invocationContext(context: LambdaContext): InvocationContext {
+  const copy: InvocationContext = {
+    awsRequestId: context.awsRequestId,
+    functionName: context.functionName,
+    functionVersion: context.functionVersion,
+    invokedFunctionArn: context.invokedFunctionArn,
+    memoryLimitInMB: String(context.memoryLimitInMB),
+    logGroupName: context.logGroupName,
+    logStreamName: context.logStreamName,
+  };
+  if (context.identity !== undefined) copy.identity = context.identity;
+  if (context.clientContext !== undefined) copy.clientContext = context.clientContext;
+  return copy;
+}

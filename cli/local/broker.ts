@@ -17,10 +17,23 @@ const MQTT_PROTOCOLS = ["mqtt", "mqttv3.1"];
  * Starts the local mode's MQTT broker (aedes, in memory: retained messages and last wills work as on a
  * real broker) over WebSocket.
  */
-export async function startBroker(options: { port?: number } = {}): Promise<LocalBroker> {
+export async function startBroker(
+  options: {
+    port?: number;
+    /** Told of every message a client publishes (benchmarks count publishes per invocation with it). */
+    onPublish?: (topic: string, bytes: number) => void;
+  } = {},
+): Promise<LocalBroker> {
   // aedes is an ES module; this package compiles to CommonJS.
   const { Aedes } = await import("aedes");
   const broker = await Aedes.createBroker();
+  const onPublish = options.onPublish;
+  if (onPublish) {
+    // aedes also emits its own $SYS messages here, with no client.
+    broker.on("publish", (packet, client) => {
+      if (client) onPublish(packet.topic, packet.payload.length);
+    });
+  }
   const wss = new WebSocketServer({
     host: "127.0.0.1",
     port: options.port ?? 0,

@@ -1,0 +1,257 @@
+import path from "node:path";
+import { generateKey, clientIdPrefix, STUB_ENV, topicPrefix, functionId, clientId } from "../../protocol";
+import { startBroker } from "../local/broker";
+import { LocalFunction } from "../local/environments";
+import { startGateway } from "../local/gateway";
+import type { Invoker } from "../local/invoker";
+import { MqttConnection } from "../mqtt-connection";
+import type { Reporter } from "../reporter";
+import { FunctionBuilder } from "../runtime/builder";
+import { parseFunctionSpec, type FunctionSpec } from "../runtime/handler-spec";
+import { WorkerPool } from "../runtime/worker-pool";
+import { Session, type ServedFunction } from "../session";
+import { UserError } from "../user-error";
+
+/** `pulumi-live serve --local` options as given on the command line. */
+export interface ServeLocalOptions {
+  /** `name=path/to/file.export`, one per function. */
+  functions: string[];
+  cwd?: string;
+  /** Gateway port; 0 picks a free one. @default 3000 */
+  port?: number;
+  /** An external broker (`ws://host:port`) instead of the embedded one. */
+  broker?: string;
+  /** Local workers at most, across functions. @default 16 */
+  concurrency?: number;
+  /** The local functions' timeout in seconds, as a deployed function's. @default 30 */
+  timeoutSeconds?: number;
+  /** Extra environment variables of every function (`KEY=VALUE`). */
+  env?: string[];
+  /** Lambda-like environments per function at most. @default 10 */
+  maxEnvironments?: number;
+  /** Rebuild on edits. @default true */
+  watch?: boolean;
+  reporter: Reporter;
+}
+
+/** The options resolved once: paths absolute, defaults applied, every problem reported together. */
+export interface ResolvedServeLocalOptions {
+  specs: FunctionSpec[];
+  cwd: string;
+  port: number;
+  broker?: string;
+  concurrency: number;
+  timeoutSeconds: number;
+  env: Record<string, string>;
+  maxEnvironments: number;
+  watch: boolean;
+  reporter: Reporter;
+}
+
+export interface LocalServer {
+  gateway: string;
+  broker: string;
+  /** The run's session key and topic prefix (tests speak the protocol with them). */
+  key: Buffer;
+  prefix: string;
+  session: Session;
+  pool: WorkerPool;
+  builders: Map<string, FunctionBuilder>;
+  close(): Promise<void>;
+}
+
+function positiveInteger(
+  value: number | undefined,
+  fallback: number,
+  flag: string,
+  problems: string[],
+): number {
+  const n = value ?? fallback;
+  if (!Number.isInteger(n) || n < 0) problems.push(`${flag} must be a whole number ≥ 0 (got ${value}).`);
+  return n;
+}
+
+export function resolveServeLocalOptions(options: ServeLocalOptions): ResolvedServeLocalOptions {
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  const problems: string[] = [];
+  const specs: FunctionSpec[] = [];
+  if (options.functions.length === 0) {
+    problems.push(
+      "No function to serve. Name each with --function name=path/to/file.export, e.g. --function api=src/api.handler.",
+    );
+  }
+  for (const spec of options.functions) {
+    try {
+      const parsed = parseFunctionSpec(spec, cwd);
+      if (specs.some((s) => functionId(s.name) === functionId(parsed.name))) {
+        problems.push(`Two --function flags name "${parsed.name}": give each function its own name.`);
+      } else specs.push(parsed);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  const env: Record<string, string> = {};
+  for (const pair of options.env ?? []) {
+    const equals = pair.indexOf("=");
+    if (equals < 1) problems.push(`Invalid --env "${pair}": expected KEY=VALUE.`);
+    else env[pair.slice(0, equals)] = pair.slice(equals + 1);
+  }
+  if (options.broker !== undefined && !/^ws:\/\/[^/]+/.test(options.broker)) {
+    problems.push(
+      `Invalid --broker "${options.broker}": expected ws://host:port of an MQTT-over-WebSocket listener.`,
+    );
+  }
+  const resolved: ResolvedServeLocalOptions = {
+    specs,
+    cwd,
+    port: positiveInteger(options.port, 3000, "--port", problems),
+    broker: options.broker,
+    concurrency: Math.max(1, positiveInteger(options.concurrency, 16, "--concurrency", problems)),
+    timeoutSeconds: Math.max(1, positiveInteger(options.timeoutSeconds, 30, "--timeout", problems)),
+    env,
+    maxEnvironments: Math.max(
+      1,
+      positiveInteger(options.maxEnvironments, 10, "--max-environments", problems),
+    ),
+    watch: options.watch ?? true,
+    reporter: options.reporter,
+  };
+  if (problems.length > 0) throw new UserError(problems.join("\n"));
+  return resolved;
+}
+
+/** The stub bundle that is deployed, run here by the local Lambda-like environments. */
+export function stubBundlePath(): string {
+  return path.join(__dirname, "../../stub/bundle/index.js");
+}
+
+/**
+ * Starts the whole live loop on this machine: broker, builds, worker pool, session, local Lambda-like
+ * environments running the stub bundle, and the gateway.
+ */
+export async function startLocalServer(input: ServeLocalOptions): Promise<LocalServer> {
+  const options = resolveServeLocalOptions(input);
+  const { reporter } = options;
+  const project = path.basename(options.cwd);
+  const stack = "local";
+  const key = generateKey();
+  const prefix = topicPrefix(project, stack);
+  const clientPrefix = clientIdPrefix(project, stack);
+  const cleanup: (() => Promise<unknown>)[] = [];
+  const closeAll = async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined);
+  };
+  try {
+    const broker = options.broker
+      ? { url: options.broker, close: async () => undefined }
+      : await startBroker({});
+    cleanup.push(() => broker.close());
+
+    const builders = new Map<string, FunctionBuilder>();
+    const served: ServedFunction[] = [];
+    for (const spec of options.specs) {
+      let first = true;
+      const builder = new FunctionBuilder({
+        name: spec.name,
+        entry: spec.file,
+        exportName: spec.exportName,
+        outDir: path.join(options.cwd, ".pulumi-live", "build", functionId(spec.name)),
+        watch: options.watch,
+        cwd: options.cwd,
+        onBuild: (result) => {
+          reporter.build({
+            name: spec.name,
+            ok: result.ok,
+            durationMs: result.durationMs,
+            error: result.ok ? undefined : result.error,
+            first,
+          });
+          first = false;
+        },
+      });
+      cleanup.push(() => builder.dispose());
+      builders.set(spec.name, builder);
+      served.push({
+        name: spec.name,
+        functionId: functionId(spec.name),
+        exportName: spec.exportName,
+        ready: () => builder.ready(),
+      });
+    }
+    await Promise.all([...builders.values()].map((b) => b.start()));
+
+    const pool = new WorkerPool({
+      concurrency: options.concurrency,
+      onLog: (e) =>
+        reporter.log({ name: e.functionName, requestId: e.requestId, stream: e.stream, line: e.line }),
+    });
+    cleanup.push(() => pool.close());
+
+    const session = new Session({
+      key,
+      prefix,
+      functions: served,
+      runner: pool,
+      events: reporter,
+      connect: (will, suffix) =>
+        MqttConnection.connect({
+          target: { kind: "broker", url: broker.url },
+          clientId: clientId(clientPrefix, "cli", suffix),
+          will,
+          onStatus: (s) =>
+            reporter.status({ message: `broker connection ${s.state}${s.detail ? `: ${s.detail}` : ""}` }),
+        }),
+    });
+    cleanup.push(() => session.close());
+    await session.start();
+
+    const invokers = new Map<string, Invoker>();
+    for (const spec of options.specs) {
+      const local = new LocalFunction({
+        name: spec.name,
+        handlerFile: stubBundlePath(),
+        handlerExport: "handler",
+        timeoutSeconds: options.timeoutSeconds,
+        maxEnvironments: options.maxEnvironments,
+        environment: {
+          ...options.env,
+          [STUB_ENV.prefix]: prefix,
+          [STUB_ENV.functionId]: functionId(spec.name),
+          [STUB_ENV.key]: key.toString("base64"),
+          [STUB_ENV.clientPrefix]: clientPrefix,
+          [STUB_ENV.stack]: `${project}/${stack}`,
+          [STUB_ENV.brokerUrl]: broker.url,
+        },
+      });
+      cleanup.push(() => local.close());
+      invokers.set(spec.name, local);
+    }
+    const gateway = await startGateway({ port: options.port, functions: invokers });
+    cleanup.push(() => gateway.close());
+
+    reporter.ready({
+      mode: "local",
+      gateway: gateway.url,
+      broker: broker.url,
+      functions: options.specs.map((s) => ({
+        name: s.name,
+        handler: `${path.relative(options.cwd, s.file).replace(/\.[cm]?[jt]s$/, "")}.${s.exportName}`,
+        url: `${gateway.url}/${s.name}/`,
+      })),
+    });
+    let closing: Promise<void> | undefined;
+    return {
+      gateway: gateway.url,
+      broker: broker.url,
+      key,
+      prefix,
+      session,
+      pool,
+      builders,
+      close: () => (closing ??= closeAll()),
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

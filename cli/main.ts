@@ -1,0 +1,115 @@
+import { parseArgs } from "node:util";
+import { startLocalServer } from "./commands/serve-local";
+import { humanReporter, jsonReporter, type Reporter } from "./reporter";
+import { UserError } from "./user-error";
+
+const HELP = `pulumi-live — live AWS Lambda development for Pulumi
+
+Usage:
+  pulumi-live serve --local --function NAME=PATH.EXPORT [...]   run the whole loop on this machine
+  pulumi-live serve                                             serve a deployed stack's live functions
+
+Options of serve --local:
+  --function NAME=PATH.EXPORT  a function to serve (repeatable), e.g. api=src/api.handler
+  --port N                     gateway port on 127.0.0.1 (default 3000; 0 picks a free port)
+  --broker ws://HOST:PORT      use this MQTT broker instead of the embedded one
+  --concurrency N              local workers at most (default 16)
+  --timeout SECONDS            the functions' timeout (default 30)
+  --env KEY=VALUE              an environment variable of every function (repeatable)
+  --no-watch                   build once; do not rebuild on edits
+  --json                       print NDJSON events instead of lines for people
+
+  -h, --help                   this help
+  -v, --version                the version
+`;
+
+function version(): string {
+  return (require("../../package.json") as { version: string }).version;
+}
+
+function wholeNumber(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UserError(`${flag} takes a whole number (got "${value}").`);
+  return Number(value);
+}
+
+async function serve(args: string[], stdout: (s: string) => void): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    allowPositionals: false,
+    options: {
+      local: { type: "boolean" },
+      function: { type: "string", multiple: true },
+      port: { type: "string" },
+      broker: { type: "string" },
+      concurrency: { type: "string" },
+      timeout: { type: "string" },
+      env: { type: "string", multiple: true },
+      "no-watch": { type: "boolean" },
+      json: { type: "boolean" },
+    },
+  });
+  const reporter: Reporter = values.json
+    ? jsonReporter(stdout)
+    : humanReporter(stdout, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR });
+  if (!values.local) {
+    throw new UserError(
+      "Serving a deployed stack is not in this version yet. Run the loop on this machine with " +
+        "pulumi-live serve --local --function name=path/to/file.export.",
+    );
+  }
+  const server = await startLocalServer({
+    functions: values.function ?? [],
+    port: wholeNumber("--port", values.port),
+    broker: values.broker,
+    concurrency: wholeNumber("--concurrency", values.concurrency),
+    timeoutSeconds: wholeNumber("--timeout", values.timeout),
+    env: values.env,
+    watch: !values["no-watch"],
+    reporter,
+  });
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      void server.close().finally(() => {
+        reporter.summary();
+        resolve();
+      });
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}
+
+/** Runs the CLI; resolves with the exit code. */
+export async function main(
+  argv: string[],
+  stdout = (s: string) => void process.stdout.write(s),
+): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (!command || command === "-h" || command === "--help" || command === "help") {
+      stdout(HELP);
+      return 0;
+    }
+    if (command === "-v" || command === "--version") {
+      stdout(version() + "\n");
+      return 0;
+    }
+    if (command === "serve") {
+      await serve(rest, stdout);
+      return 0;
+    }
+    throw new UserError(`Unknown command "${command}". Run pulumi-live --help for the commands.`);
+  } catch (error) {
+    const e = error as Error & { code?: string };
+    if (error instanceof UserError || e.code?.startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(`pulumi-live: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`pulumi-live: unexpected error (a bug; please report it):\n${e.stack ?? e}\n`);
+    return 1;
+  }
+}

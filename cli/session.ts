@@ -1,0 +1,258 @@
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import {
+  PROTOCOL_VERSION,
+  Reassembler,
+  encodeMessage,
+  localEnvironment,
+  stackTopics,
+  type LambdaError,
+  type Message,
+  type PresenceMessage,
+  type RequestMessage,
+  type StackTopics,
+} from "../protocol";
+import type { MqttConnection, MqttConnectionOptions } from "./mqtt-connection";
+import type { BuildResult } from "./runtime/builder";
+import type { InvokeOutcome, InvokeRequest } from "./runtime/worker-pool";
+
+/** A function this session serves from local source. */
+export interface ServedFunction {
+  name: string;
+  functionId: string;
+  exportName: string;
+  /** The build to run: the last good one, or the failure while the source is broken. */
+  ready(): Promise<BuildResult>;
+}
+
+export interface Runner {
+  invoke(request: InvokeRequest): Promise<InvokeOutcome>;
+}
+
+/** What a session tells the person (or the NDJSON stream) about. */
+export interface SessionEvents {
+  invoke(e: { name: string; requestId: string; envId: string; bytes: number }): void;
+  result(e: {
+    name: string;
+    requestId: string;
+    durationMs: number;
+    coldStart: boolean;
+    error?: LambdaError;
+  }): void;
+  drop(e: { reason: string; topic: string }): void;
+  status(e: { message: string }): void;
+  takeover(e: { sessionId: string; host?: string }): void;
+}
+
+export interface SessionOptions {
+  key: Buffer;
+  prefix: string;
+  functions: ServedFunction[];
+  runner: Runner;
+  events: SessionEvents;
+  /** Opens the MQTT connection with the will this session needs. */
+  connect(will: NonNullable<MqttConnectionOptions["will"]>, clientSuffix: string): Promise<MqttConnection>;
+  /** How long a finished request's answer is kept to answer a duplicate delivery (ms). */
+  dedupeMs?: number;
+}
+
+interface Seen {
+  expires: number;
+  /** Set once answered: a duplicate delivery gets the same answer again. */
+  answer?: Message;
+}
+
+/**
+ * One serving session: announces itself by retained presence, receives requests, runs each exactly once
+ * (duplicates are re-acknowledged or re-answered), and sends acks and responses to the stub's topic.
+ */
+export class Session {
+  readonly sessionId = randomBytes(6).toString("hex");
+  readonly startedAt = Date.now();
+  readonly topics: StackTopics;
+  private connection?: MqttConnection;
+  private readonly reassembler: Reassembler;
+  private readonly byId = new Map<string, ServedFunction>();
+  private readonly environments = new Map<string, Record<string, string>>();
+  private readonly seen = new Map<string, Seen>();
+  private readonly inflight = new Set<Promise<void>>();
+  private closing?: Promise<void>;
+  /** Frames dropped before they became messages, and requests dropped after. */
+  readonly counters = { expired: 0, foreign: 0, duplicate: 0, handled: 0 };
+
+  constructor(private readonly options: SessionOptions) {
+    this.topics = stackTopics(options.prefix);
+    this.reassembler = new Reassembler(options.key);
+    for (const fn of options.functions) this.byId.set(fn.functionId, fn);
+  }
+
+  get drops() {
+    return { ...this.reassembler.drops, ...this.counters };
+  }
+
+  private presence(online: boolean): PresenceMessage {
+    return {
+      type: "presence",
+      sessionId: this.sessionId,
+      online,
+      protocol: PROTOCOL_VERSION,
+      functions: online ? [...this.byId.keys()] : [],
+      startedAt: this.startedAt,
+      host: hostname(),
+      pid: process.pid,
+    };
+  }
+
+  private sealPresence(online: boolean): Buffer {
+    // Presence always fits one frame: a few hundred bytes.
+    return encodeMessage(this.options.key, this.topics.presence, this.presence(online))[0];
+  }
+
+  async start(): Promise<void> {
+    const will = { topic: this.topics.presence, payload: this.sealPresence(false), retain: true };
+    const connection = await this.options.connect(will, this.sessionId);
+    this.connection = connection;
+    await connection.subscribe(this.topics.requests, (topic, payload) => this.onRequestFrame(topic, payload));
+    await connection.subscribe(this.topics.presence, (topic, payload) => this.onPresence(topic, payload));
+    await connection.publish(this.topics.presence, this.sealPresence(true), true);
+  }
+
+  private onPresence(topic: string, payload: Buffer): void {
+    if (payload.length === 0) return;
+    const message = new Reassembler(this.options.key).push(topic, payload);
+    if (message?.type !== "presence" || message.sessionId === this.sessionId || !message.online) return;
+    // A newer session of the same stack took over: the newer one serves.
+    if (message.startedAt >= this.startedAt) {
+      this.options.events.takeover({ sessionId: message.sessionId, host: message.host });
+    }
+  }
+
+  private onRequestFrame(topic: string, payload: Buffer): void {
+    try {
+      const message = this.reassembler.push(topic, payload);
+      if (!message) return;
+      if (message.type !== "request" || topic !== this.topics.request(message.functionId)) {
+        this.counters.foreign++;
+        this.options.events.drop({ reason: `unexpected ${message.type} message`, topic });
+        return;
+      }
+      const work = this.onRequest(message).catch((error) =>
+        this.options.events.status({ message: `request ${message.requestId} failed: ${String(error)}` }),
+      );
+      this.inflight.add(work);
+      void work.finally(() => this.inflight.delete(work));
+    } catch (error) {
+      this.options.events.drop({ reason: String(error), topic });
+    }
+  }
+
+  private async send(topic: string, message: Message): Promise<void> {
+    const connection = this.connection;
+    if (!connection) return;
+    for (const frame of encodeMessage(this.options.key, topic, message))
+      await connection.publish(topic, frame);
+  }
+
+  private prune(now: number): void {
+    for (const [id, entry] of this.seen) if (entry.expires < now) this.seen.delete(id);
+  }
+
+  private async onRequest(request: RequestMessage): Promise<void> {
+    const now = Date.now();
+    this.prune(now);
+    const fn = this.byId.get(request.functionId);
+    if (!fn || !request.responseTopic.startsWith(`${this.topics.prefix}/res/`)) {
+      this.counters.foreign++;
+      this.options.events.drop({
+        reason: `no served function "${request.functionId}"`,
+        topic: request.functionId,
+      });
+      return;
+    }
+    if (request.deadline <= now) {
+      // A late delivery or a replayed capture: executing it would serve nobody.
+      this.counters.expired++;
+      this.options.events.drop({ reason: `request ${request.requestId} past its deadline`, topic: fn.name });
+      return;
+    }
+    const ack = { type: "ack", requestId: request.requestId, sessionId: this.sessionId } as const;
+    const previous = this.seen.get(request.requestId);
+    if (previous) {
+      this.counters.duplicate++;
+      await this.send(request.responseTopic, previous.answer ?? ack);
+      return;
+    }
+    if (request.environment) this.environments.set(request.envHash, request.environment);
+    const environment = this.environments.get(request.envHash);
+    if (!environment) {
+      await this.send(request.responseTopic, { ...ack, needEnvironment: true });
+      return;
+    }
+    const entry: Seen = { expires: Math.max(request.deadline, now) + (this.options.dedupeMs ?? 60_000) };
+    this.seen.set(request.requestId, entry);
+    await this.send(request.responseTopic, ack);
+    this.options.events.invoke({
+      name: fn.name,
+      requestId: request.requestId,
+      envId: request.envId,
+      bytes: JSON.stringify(request.event)?.length ?? 0,
+    });
+    const answer = await this.run(fn, request, environment);
+    entry.answer = answer;
+    this.counters.handled++;
+    await this.send(request.responseTopic, answer);
+  }
+
+  private async run(
+    fn: ServedFunction,
+    request: RequestMessage,
+    env: Record<string, string>,
+  ): Promise<Message> {
+    const started = Date.now();
+    const build = await fn.ready();
+    if (!build.ok) {
+      const error = { errorType: "PulumiLive.BuildError", errorMessage: build.error, trace: [] };
+      this.options.events.result({
+        name: fn.name,
+        requestId: request.requestId,
+        durationMs: Date.now() - started,
+        coldStart: false,
+        error,
+      });
+      return { type: "error", requestId: request.requestId, ...error };
+    }
+    const outcome = await this.options.runner.invoke({
+      functionName: fn.name,
+      envId: request.envId,
+      build,
+      exportName: fn.exportName,
+      event: request.event,
+      context: request.context,
+      deadline: request.deadline,
+      environment: localEnvironment(process.env, env),
+    });
+    this.options.events.result({
+      name: fn.name,
+      requestId: request.requestId,
+      durationMs: outcome.durationMs,
+      coldStart: outcome.coldStart,
+      error: outcome.ok ? undefined : outcome.error,
+    });
+    const logs = outcome.logs || undefined;
+    return outcome.ok
+      ? { type: "response", requestId: request.requestId, result: outcome.result, logs }
+      : { type: "error", requestId: request.requestId, ...outcome.error, logs };
+  }
+
+  /** Clears presence, lets in-flight requests answer, disconnects. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const connection = this.connection;
+      if (!connection) return;
+      await Promise.allSettled([...this.inflight]);
+      await connection.publish(this.topics.presence, this.sealPresence(false), true).catch(() => undefined);
+      await connection.close();
+    })();
+    return this.closing;
+  }
+}

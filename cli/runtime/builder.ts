@@ -1,0 +1,289 @@
+import { statSync } from "node:fs";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { watch, type FSWatcher } from "chokidar";
+import * as esbuild from "esbuild";
+import { moduleFormat } from "./module-format";
+
+/** The outcome of one build of a function. */
+export type BuildResult =
+  | {
+      ok: true;
+      /** Increases with every build attempt of this builder. */
+      version: number;
+      /** The bundle of this version, never overwritten by later builds. */
+      file: string;
+      format: "cjs" | "esm";
+      /** The handler's source file. */
+      entry: string;
+      durationMs: number;
+      /** Absolute paths of the source files in the bundle (node_modules excluded). */
+      inputs: string[];
+    }
+  | {
+      ok: false;
+      version: number;
+      entry: string;
+      /** esbuild's messages, each naming file:line:column. */
+      error: string;
+      durationMs: number;
+    };
+
+/** A successful build. */
+export type GoodBuild = Extract<BuildResult, { ok: true }>;
+
+export interface FunctionBuilderOptions {
+  /** The function's name, for messages. */
+  name: string;
+  /** Absolute path of the handler's source file. */
+  entry: string;
+  exportName: string;
+  /** Where versions are written, inside the project so bare imports resolve to its node_modules. */
+  outDir: string;
+  /** Rebuild when a source file of the bundle changes. */
+  watch: boolean;
+  /** Called after every build, good or broken. */
+  onBuild?: (result: BuildResult) => void;
+  /** Paths in error messages are relative to this folder. @default process.cwd() */
+  cwd?: string;
+}
+
+/** After a change event, when to look for a later change chokidar's 50 ms throttle may have hidden. */
+const TRAILING_CHECK_MS = 60;
+
+/** How many written versions stay on disk: workers may still be loading a recent one. */
+const KEPT_VERSIONS = 3;
+
+// Defines `require` in ESM bundles so bundled CommonJS code can load externals; the alias avoids
+// clashing with the user's own imports (esbuild renames a user's top-level `require`).
+const ESM_BANNER =
+  'import { createRequire as __pulumiLiveCreateRequire } from "node:module";\n' +
+  "const require = __pulumiLiveCreateRequire(import.meta.url);";
+
+/**
+ * Builds one function's handler with an incremental esbuild context and, when watching, rebuilds it
+ * whenever chokidar sees one of the bundle's source files change. Every good build is a new file, so
+ * a worker that loaded an older version keeps running it.
+ */
+export class FunctionBuilder {
+  readonly format: "cjs" | "esm";
+  private readonly options: FunctionBuilderOptions;
+  private readonly cwd: string;
+  private context?: esbuild.BuildContext<{ metafile: true; write: false }>;
+  private watcher?: FSWatcher;
+  private watched = new Set<string>();
+  private version = 0;
+  private latest?: BuildResult;
+  private running?: Promise<BuildResult>;
+  private queued?: Promise<BuildResult>;
+  private disposed?: Promise<void>;
+  private pruning: Promise<void> = Promise.resolve();
+  /** Files changed since the last build started. */
+  private dirty = new Set<string>();
+  /** What each changed file looked like when a build last read it. */
+  private builtStamps = new Map<string, string>();
+  private trailingChecks = new Map<string, NodeJS.Timeout>();
+
+  constructor(options: FunctionBuilderOptions) {
+    this.options = options;
+    this.cwd = options.cwd ?? process.cwd();
+    this.format = moduleFormat(options.entry);
+  }
+
+  /** Creates the esbuild context, builds once and, when watching, starts watching the inputs. */
+  async start(): Promise<BuildResult> {
+    if (this.context) throw new Error(`FunctionBuilder "${this.options.name}" was already started`);
+    // Versions of an earlier session are stale: nothing of ours runs them any more.
+    await rm(this.options.outDir, { recursive: true, force: true });
+    const ext = this.format === "esm" ? "mjs" : "cjs";
+    this.context = await esbuild.context({
+      entryPoints: [this.options.entry],
+      absWorkingDir: this.cwd,
+      bundle: true,
+      platform: "node",
+      target: "node20",
+      packages: "external",
+      format: this.format,
+      banner: this.format === "esm" ? { js: ESM_BANNER } : undefined,
+      sourcemap: "inline",
+      sourcesContent: true,
+      metafile: true,
+      write: false,
+      logLevel: "silent",
+      // Source map paths are relative to the outfile's folder; this one sits at the same depth as the
+      // `<outDir>/<version>/` folders the bundle is written to, so those paths resolve from there too.
+      outfile: path.join(this.options.outDir, "current", `index.${ext}`),
+    });
+    const first = await this.rebuild();
+    if (this.options.watch) await this.startWatching();
+    return first;
+  }
+
+  /** Builds now; calls made while a build runs coalesce into one build after it. */
+  rebuild(): Promise<BuildResult> {
+    if (!this.running) {
+      this.running = this.build().finally(() => (this.running = undefined));
+      return this.running;
+    }
+    this.queued ??= this.running.then(() => {
+      this.queued = undefined;
+      return this.rebuild();
+    });
+    return this.queued;
+  }
+
+  /** The files being watched for changes (none when not watching or disposed). */
+  watchedFiles(): string[] {
+    return this.watcher && !this.disposed ? [...this.watched].sort() : [];
+  }
+
+  /** The latest build: while it is broken, invocations must fail with its error. */
+  current(): BuildResult | undefined {
+    return this.latest;
+  }
+
+  /** Waits for builds under way, then gives the latest build (the last good one unless it broke since). */
+  async ready(): Promise<BuildResult> {
+    while (this.running || this.queued) await (this.queued ?? this.running);
+    if (!this.latest) throw new Error(`FunctionBuilder "${this.options.name}" was not started`);
+    return this.latest;
+  }
+
+  /** Stops watching and frees the esbuild context. Idempotent. */
+  dispose(): Promise<void> {
+    this.disposed ??= (async () => {
+      for (const check of this.trailingChecks.values()) clearTimeout(check);
+      await Promise.allSettled([this.running, this.queued]);
+      await Promise.allSettled([this.watcher?.close(), this.context?.dispose(), this.pruning]);
+    })();
+    return this.disposed;
+  }
+
+  private async build(): Promise<BuildResult> {
+    const version = ++this.version;
+    const entry = this.options.entry;
+    const started = performance.now();
+    const seen = [...this.dirty].map((file) => ({ file, stamp: stamp(file) }));
+    for (const { file, stamp: before } of seen) this.builtStamps.set(file, before);
+    this.dirty.clear();
+    let result: BuildResult;
+    try {
+      if (!this.context) throw new Error(`FunctionBuilder "${this.options.name}" was not started`);
+      const output = await this.context.rebuild();
+      const code = output.outputFiles.find((file) => /\.(c|m)js$/.test(file.path));
+      if (!code) throw new Error(`esbuild produced no bundle for ${entry}`);
+      const file = path.join(this.options.outDir, String(version), path.basename(code.path));
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, code.contents);
+      const inputs = Object.keys(output.metafile.inputs)
+        .filter((input) => !/^[a-z-]+:/i.test(input) || path.isAbsolute(input))
+        .map((input) => path.resolve(this.cwd, input))
+        .filter((input) => !input.split(path.sep).includes("node_modules"));
+      const durationMs = performance.now() - started;
+      result = { ok: true, version, file, format: this.format, entry, durationMs, inputs };
+    } catch (error) {
+      const durationMs = performance.now() - started;
+      result = { ok: false, version, entry, error: await formatBuildError(error), durationMs };
+    }
+    this.latest = result;
+    if (result.ok) this.pruning = this.pruning.then(() => this.pruneVersions(version));
+    this.updateWatched(result, errorFiles(result, this.cwd));
+    // A write seen mid-way (truncated, then filled) may have been built half-written while chokidar
+    // drops the second event of the pair as a duplicate: build again when the file has moved on since.
+    const moved = seen.filter(({ file, stamp: before }) => stamp(file) !== before).map(({ file }) => file);
+    if (moved.length > 0 && !this.disposed) {
+      for (const file of moved) this.dirty.add(file);
+      void this.rebuild();
+    }
+    try {
+      this.options.onBuild?.(result);
+    } catch (callbackError) {
+      console.error(`pulumi-live: onBuild of "${this.options.name}" failed:`, callbackError);
+    }
+    return result;
+  }
+
+  private changed(file: string): void {
+    this.dirty.add(file);
+    // rebuild() never rejects: failures become ok:false results.
+    void this.rebuild();
+  }
+
+  /** Rebuilds if `file` differs, a little later, from what the last build read of it. */
+  private lookAgain(file: string): void {
+    clearTimeout(this.trailingChecks.get(file));
+    const check = setTimeout(() => {
+      this.trailingChecks.delete(file);
+      if (!this.disposed && stamp(file) !== this.builtStamps.get(file)) this.changed(file);
+    }, TRAILING_CHECK_MS);
+    this.trailingChecks.set(file, check.unref());
+  }
+
+  private async startWatching(): Promise<void> {
+    const watcher = watch([...this.watched], { ignoreInitial: true });
+    this.watcher = watcher;
+    const changed = (changedFile: string): void => {
+      if (this.disposed) return;
+      const file = path.resolve(this.cwd, changedFile);
+      this.changed(file);
+      // chokidar drops a file's further changes for 50 ms after one: look again once that is over.
+      this.lookAgain(file);
+    };
+    watcher.on("change", changed).on("add", changed).on("unlink", changed);
+    watcher.on("error", (watchError) =>
+      console.error(`pulumi-live: watching "${this.options.name}" failed:`, watchError),
+    );
+    await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
+  }
+
+  /** Follows the bundle's inputs; a broken build keeps watching what it had, plus the files it names. */
+  private updateWatched(result: BuildResult, named: string[]): void {
+    const next = result.ok ? new Set(result.inputs) : new Set([...this.watched, ...named, result.entry]);
+    if (!this.options.watch) return;
+    const added = [...next].filter((file) => !this.watched.has(file));
+    const removed = [...this.watched].filter((file) => !next.has(file));
+    this.watched = next;
+    if (!this.watcher || this.disposed) return;
+    if (added.length > 0) this.watcher.add(added);
+    // chokidar sets up a watch asynchronously: an edit made meanwhile is caught by looking again.
+    for (const file of added) {
+      this.builtStamps.set(file, stamp(file));
+      this.lookAgain(file);
+    }
+    if (removed.length > 0) this.watcher.unwatch(removed);
+  }
+
+  private async pruneVersions(newest: number): Promise<void> {
+    try {
+      const entries = await readdir(this.options.outDir);
+      const old = entries.filter((name) => /^\d+$/.test(name) && Number(name) <= newest - KEPT_VERSIONS);
+      await Promise.all(
+        old.map((name) => rm(path.join(this.options.outDir, name), { recursive: true, force: true })),
+      );
+    } catch (pruneError) {
+      console.error(`pulumi-live: removing old builds of "${this.options.name}" failed:`, pruneError);
+    }
+  }
+}
+
+/** Size and modification time, to tell whether a file changed; "" when it is gone. */
+function stamp(file: string): string {
+  const stats = statSync(file, { throwIfNoEntry: false });
+  return stats ? `${stats.size}:${stats.mtimeMs}` : "";
+}
+
+/** The files named by a failed build's messages: watching them lets fixing them trigger a rebuild. */
+function errorFiles(result: BuildResult, cwd: string): string[] {
+  if (result.ok) return [];
+  return [...result.error.matchAll(/^ {4}(\S.*?):\d+:\d+:$/gm)].map((match) => path.resolve(cwd, match[1]));
+}
+
+async function formatBuildError(error: unknown): Promise<string> {
+  const messages = (error as { errors?: esbuild.Message[] } | undefined)?.errors;
+  if (!Array.isArray(messages) || messages.length === 0) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  const formatted = await esbuild.formatMessages(messages, { kind: "error", color: false });
+  return formatted.join("").trimEnd();
+}

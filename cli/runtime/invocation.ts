@@ -1,0 +1,79 @@
+/** The worker pool's types: what an invocation asks for and gives back, and the pool's own records. */
+import type { Worker } from "node:worker_threads";
+import type { LambdaError } from "../../protocol/lambda-error";
+import type { InvocationContext } from "../../protocol/messages";
+import type { GoodBuild } from "./builder";
+import type { LogLines, LogTail } from "./log-lines";
+
+/** One invocation for the pool to run. */
+export interface InvokeRequest {
+  functionName: string;
+  /** The remote execution environment: one local worker serves one. */
+  envId: string;
+  build: GoodBuild;
+  exportName: string;
+  event: unknown;
+  context: InvocationContext;
+  /** Absolute deadline, epoch ms. */
+  deadline: number;
+  /** The complete environment of the worker (see `localEnvironment`). */
+  environment: Record<string, string>;
+}
+
+export type InvokeOutcome = ({ ok: true; result: unknown } | { ok: false; error: LambdaError }) & {
+  /** The last 4 KB of the handler's output during this invocation. */
+  logs: string;
+  durationMs: number;
+  /** A new worker loaded the handler for this invocation. */
+  coldStart: boolean;
+};
+
+/** One line the handler wrote. */
+export interface LogEvent {
+  functionName: string;
+  envId: string;
+  requestId: string;
+  stream: "stdout" | "stderr";
+  line: string;
+}
+
+export interface WorkerPoolOptions {
+  /** Most worker threads alive at once. */
+  concurrency: number;
+  /** Most invocations waiting for a worker; more are refused as Lambda refuses them. @default 1000 */
+  maxQueued?: number;
+  onLog?: (event: LogEvent) => void;
+}
+
+/** @internal An invocation inside the pool. */
+export interface Job {
+  req: InvokeRequest;
+  /** Which worker may serve it: `current` is keyed by this. */
+  key: string;
+  /** What that worker must run (see {@link Slot.identity}). */
+  identity: string;
+  resolve: (outcome: InvokeOutcome) => void;
+  receivedAt: number;
+  timer?: NodeJS.Timeout;
+  slot?: Slot;
+  startedAt?: number;
+  coldStart: boolean;
+  logs: LogTail;
+  done: boolean;
+}
+
+/** @internal A worker thread of the pool and what it was started with. */
+export interface Slot {
+  key: string;
+  functionName: string;
+  envId: string;
+  /** The bundle, export and environment it runs: any change needs a new worker. */
+  identity: string;
+  worker: Worker;
+  job?: Job;
+  lastRequestId: string;
+  lastUsed: number;
+  retiring: boolean;
+  crash?: LambdaError;
+  lines: LogLines;
+}

@@ -1,0 +1,288 @@
+import { performance } from "node:perf_hooks";
+import type { Worker } from "node:worker_threads";
+import { environmentHash } from "../../protocol/environment";
+import { toLambdaError, type LambdaError } from "../../protocol/lambda-error";
+import { MAX_RESPONSE_PAYLOAD_BYTES, responseTooLargeError } from "../../protocol/limits";
+import type { InvokeOutcome, InvokeRequest, Job, Slot, WorkerPoolOptions } from "./invocation";
+import { LogLines, LogTail } from "./log-lines";
+import { spawnHandlerWorker } from "./handler-worker";
+import { exitError, SHUTDOWN_REASON, throttledError, timedOutError } from "./runtime-errors";
+import type { InvokeMessage, WorkerMessage } from "./worker-messages";
+
+export type { InvokeOutcome, InvokeRequest, LogEvent, WorkerPoolOptions } from "./invocation";
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Runs invocations in worker threads, one per remote execution environment, under a cap. */
+export class WorkerPool {
+  private readonly options: WorkerPoolOptions;
+  private readonly slots = new Set<Slot>();
+  /** The worker serving new invocations of each (function, environment). */
+  private readonly current = new Map<string, Slot>();
+  private readonly queue: Job[] = [];
+  private closing?: Promise<void>;
+  private dispatching = false;
+  private dispatchAgain = false;
+
+  constructor(options: WorkerPoolOptions) {
+    if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
+      throw new Error(`WorkerPool concurrency must be a positive integer, got ${options.concurrency}`);
+    }
+    this.options = options;
+  }
+
+  /** Runs one invocation; never rejects: every failure is a Lambda-shaped error. */
+  invoke(req: InvokeRequest): Promise<InvokeOutcome> {
+    return new Promise((resolve) => {
+      const job: Job = {
+        req,
+        key: `${req.functionName}\u0000${req.envId}`,
+        identity: `${req.build.file}\u0000${req.exportName}\u0000${environmentHash(req.environment)}`,
+        resolve,
+        receivedAt: Date.now(),
+        coldStart: false,
+        logs: new LogTail(),
+        done: false,
+      };
+      const id = req.context.awsRequestId;
+      if (this.closing) return this.finish(job, exitError(id, SHUTDOWN_REASON));
+      if (this.queue.length >= (this.options.maxQueued ?? 1000)) {
+        return this.finish(job, throttledError(this.queue.length));
+      }
+      const budget = req.deadline - job.receivedAt;
+      job.timer = setTimeout(() => this.timeout(job, budget), Math.min(Math.max(0, budget), MAX_TIMER_MS));
+      this.queue.push(job);
+      this.dispatch();
+    });
+  }
+
+  stats(): { workers: number; busy: number; queued: number } {
+    const busy = [...this.slots].filter((slot) => slot.job).length;
+    return { workers: this.slots.size, busy, queued: this.queue.length };
+  }
+
+  /** Fails what is waiting or running and terminates every worker. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const slots = [...this.slots];
+      const jobs = [...this.queue.splice(0), ...slots.flatMap((slot) => (slot.job ? [slot.job] : []))];
+      for (const job of jobs) this.finish(job, exitError(job.req.context.awsRequestId, SHUTDOWN_REASON));
+      await Promise.allSettled(slots.map((slot) => this.kill(slot)));
+    })();
+    return this.closing;
+  }
+
+  /** Starts every queued job that can start, in arrival order. */
+  private dispatch(): void {
+    // Finishing a job can ask for a dispatch from inside this loop: run the loop again instead.
+    if (this.dispatching) {
+      this.dispatchAgain = true;
+      return;
+    }
+    this.dispatching = true;
+    try {
+      do {
+        this.dispatchAgain = false;
+        for (let i = 0; i < this.queue.length && !this.closing;) {
+          if (this.startOrFail(this.queue[i])) this.queue.splice(i, 1);
+          else i++;
+        }
+      } while (this.dispatchAgain);
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  /** Whether the job left the queue (started, or finished with an error). */
+  private startOrFail(job: Job): boolean {
+    if (job.done) return true;
+    try {
+      return this.tryStart(job);
+    } catch (error) {
+      // A malformed request must not stall the queue behind it.
+      this.finish(job, toLambdaError(error));
+      return true;
+    }
+  }
+
+  private tryStart(job: Job): boolean {
+    const { key, identity } = job;
+    let slot = this.current.get(key);
+    if (slot && slot.identity !== identity) {
+      // New code or environment: the old worker finishes what it runs, then goes.
+      this.current.delete(key);
+      slot.retiring = true;
+      if (!slot.job) void this.kill(slot);
+      slot = undefined;
+    }
+    if (slot) {
+      if (slot.job) return false; // one invocation at a time per environment, as in Lambda
+      this.run(slot, job, false);
+      return true;
+    }
+    if (this.slots.size >= this.options.concurrency) {
+      const idle = [...this.slots].filter((s) => !s.job).sort((a, b) => a.lastUsed - b.lastUsed)[0];
+      if (!idle) return false;
+      void this.kill(idle);
+    }
+    slot = this.spawn(job, key, identity);
+    if (!slot) return true;
+    this.current.set(key, slot);
+    this.run(slot, job, true);
+    return true;
+  }
+
+  private spawn(job: Job, key: string, identity: string): Slot | undefined {
+    const { req } = job;
+    let worker: Worker;
+    try {
+      worker = spawnHandlerWorker(req);
+    } catch (error) {
+      this.finish(job, toLambdaError(error));
+      return undefined;
+    }
+    const slot: Slot = {
+      key,
+      functionName: req.functionName,
+      envId: req.envId,
+      identity,
+      worker,
+      lastRequestId: req.context.awsRequestId,
+      lastUsed: Date.now(),
+      retiring: false,
+      lines: new LogLines(),
+    };
+    this.slots.add(slot);
+    worker.on("message", (message: WorkerMessage) => this.guard(() => this.onMessage(slot, message)));
+    worker.on("error", (error) => (slot.crash ??= toLambdaError(error)));
+    worker.on("exit", (code) => this.guard(() => this.onExit(slot, code)));
+    // Output that bypasses the worker's own capture (rare) still lands in the invocation's log.
+    worker.stdout.on("data", (chunk: Buffer) => this.output(slot, "stdout", chunk.toString("utf8")));
+    worker.stderr.on("data", (chunk: Buffer) => this.output(slot, "stderr", chunk.toString("utf8")));
+    return slot;
+  }
+
+  private run(slot: Slot, job: Job, coldStart: boolean): void {
+    slot.job = job;
+    slot.lastRequestId = job.req.context.awsRequestId;
+    slot.lastUsed = Date.now();
+    job.slot = slot;
+    job.coldStart = coldStart;
+    job.startedAt = performance.now();
+    const message: InvokeMessage = {
+      type: "invoke",
+      event: job.req.event,
+      context: job.req.context,
+      deadline: job.req.deadline,
+    };
+    try {
+      slot.worker.postMessage(message);
+    } catch (error) {
+      this.finish(job, toLambdaError(error));
+      this.release(slot);
+    }
+  }
+
+  private onMessage(slot: Slot, message: WorkerMessage): void {
+    const job = slot.job;
+    if (message.type === "log") return this.output(slot, message.stream, message.text);
+    if (message.type === "fatal") {
+      if (job) this.finish(job, message.error);
+      else this.output(slot, "stderr", `${message.error.errorType}: ${message.error.errorMessage}\n`);
+      void this.kill(slot);
+      this.dispatch();
+      return;
+    }
+    if (!job) return;
+    if (message.type === "error") {
+      this.finish(job, message.error, message.durationMs);
+    } else {
+      const size = Buffer.byteLength(message.json, "utf8");
+      if (size > MAX_RESPONSE_PAYLOAD_BYTES)
+        this.finish(job, responseTooLargeError(size), message.durationMs);
+      else this.finish(job, { result: JSON.parse(message.json) as unknown }, message.durationMs);
+    }
+    this.release(slot);
+  }
+
+  private onExit(slot: Slot, code: number): void {
+    const job = slot.job;
+    if (job) {
+      const id = job.req.context.awsRequestId;
+      this.finish(job, slot.crash ?? exitError(id, `Runtime exited with error: exit status ${code}`));
+    }
+    this.forget(slot);
+    this.dispatch();
+  }
+
+  private timeout(job: Job, budgetMs: number): void {
+    const queued = this.queue.indexOf(job);
+    if (queued >= 0) this.queue.splice(queued, 1);
+    const slot = job.slot;
+    this.finish(job, timedOutError(job.req.context.awsRequestId, budgetMs));
+    // The handler may be stuck in a loop: only terminating its thread stops it.
+    if (slot) void this.kill(slot);
+    this.dispatch();
+  }
+
+  private release(slot: Slot): void {
+    slot.job = undefined;
+    slot.lastUsed = Date.now();
+    if (slot.retiring) void this.kill(slot);
+    this.dispatch();
+  }
+
+  private output(slot: Slot, stream: "stdout" | "stderr", text: string): void {
+    for (const line of slot.lines.push(stream, text)) this.line(slot, stream, line);
+  }
+
+  private line(slot: Slot, stream: "stdout" | "stderr", line: string): void {
+    slot.job?.logs.append(line);
+    const { functionName, envId, lastRequestId: requestId } = slot;
+    const onLog = this.options.onLog;
+    if (onLog) this.guard(() => onLog({ functionName, envId, requestId, stream, line }));
+  }
+
+  private finish(job: Job, outcome: LambdaError | { result: unknown }, durationMs?: number): void {
+    if (job.done) return;
+    const slot = job.slot;
+    if (slot?.job === job) for (const { stream, line } of slot.lines.flush()) this.line(slot, stream, line);
+    job.done = true;
+    clearTimeout(job.timer);
+    const common = {
+      logs: job.logs.toString(),
+      durationMs: durationMs ?? (job.startedAt === undefined ? 0 : performance.now() - job.startedAt),
+      coldStart: job.coldStart,
+    };
+    job.resolve(
+      "result" in outcome
+        ? { ok: true, result: outcome.result, ...common }
+        : { ok: false, error: outcome, ...common },
+    );
+  }
+
+  /** Terminates a worker; what it was running must already be finished. */
+  private async kill(slot: Slot): Promise<void> {
+    this.forget(slot);
+    try {
+      await slot.worker.terminate();
+    } catch {
+      // Already gone: nothing to stop.
+    }
+  }
+
+  private forget(slot: Slot): void {
+    this.slots.delete(slot);
+    if (this.current.get(slot.key) === slot) this.current.delete(slot.key);
+    slot.job = undefined;
+  }
+
+  /** Event handlers must never throw into the process: log and go on. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      console.error("pulumi-live: worker pool error:", error);
+    }
+  }
+}

@@ -27,7 +27,10 @@ export function step${i}(input: number): number {
     );
   }
   const entry = path.join(dir, "src/handler.ts");
-  await writeFile(entry, `import { step0 } from "./lib/m0";\nexport const handler = async () => ({ value: step0(1), edit: 0 });\n`);
+  await writeFile(
+    entry,
+    `import { step0 } from "./lib/m0";\nexport const handler = async () => ({ value: step0(1), edit: 0 });\n`,
+  );
   return entry;
 }
 

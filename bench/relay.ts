@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { fork } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -9,8 +9,7 @@ import { MqttConnection } from "../cli/mqtt-connection";
 import { FunctionBuilder } from "../cli/runtime/builder";
 import { WorkerPool } from "../cli/runtime/worker-pool";
 import { Session, type SessionEvents } from "../cli/session";
-import { createRelay, type Relay } from "../stub/relay";
-import type { LambdaContext } from "../stub/lambda-context";
+import type { LoadCommand, LoadConfig } from "./stub-load";
 import { ms, percentile, type Row } from "./stats";
 
 const quiet: SessionEvents = {
@@ -21,22 +20,8 @@ const quiet: SessionEvents = {
   takeover: () => undefined,
 };
 
-function context(name: string, timeoutMs = 30_000): LambdaContext {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    awsRequestId: randomUUID(),
-    functionName: name,
-    functionVersion: "$LATEST",
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
-    memoryLimitInMB: "128",
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: "bench",
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-  };
-}
-
 /**
- * The relay in one process, as in local mode but without the gateway: the stub's relay (as in Lambda)
+ * The relay as in local mode without the gateway: stubs' relays in a process of their own (as in Lambda)
  * → embedded aedes → the session (aws-crt client) → worker thread → back.
  */
 export async function benchRelay(): Promise<Row[]> {
@@ -62,7 +47,9 @@ export async function benchRelay(): Promise<Row[]> {
   const session = new Session({
     key,
     prefix,
-    functions: [{ name: "echo", functionId: functionId("echo"), exportName: "handler", ready: () => builder.ready() }],
+    functions: [
+      { name: "echo", functionId: functionId("echo"), exportName: "handler", ready: () => builder.ready() },
+    ],
     runner: pool,
     events: quiet,
     connect: (will, suffix) =>
@@ -73,92 +60,94 @@ export async function benchRelay(): Promise<Row[]> {
       }),
   });
   await session.start();
-  const config = {
+  const config: LoadConfig = {
     prefix,
     functionId: "echo",
-    key,
+    key: key.toString("base64"),
     clientPrefix,
     stack: "bench/local",
-    broker: { kind: "url" as const, url: broker.url },
+    broker: { kind: "url", url: broker.url },
     ackTimeoutMs: 2000,
   };
-  const relays: Relay[] = [];
-  const relay = (i: number) => (relays[i] ??= createRelay(config, { envId: `env${i}`, log: () => undefined }));
+  // The stubs run in their own process, as in Lambda; this one is the CLI with its embedded broker.
+  const load = fork(path.join(__dirname, "stub-load.js"), [], {
+    env: { ...process.env, PULUMI_LIVE_BENCH_CONFIG: JSON.stringify(config) },
+  });
+  const ask = <T>(command: LoadCommand) =>
+    new Promise<T>((resolve) => {
+      load.once("message", (reply) => resolve(reply as T));
+      load.send(command);
+    });
+  await new Promise((resolve) => load.once("message", resolve));
   const rows: Row[] = [];
   try {
-    const payload = { data: "x".repeat(1000) };
-    // Baseline: the same bundled handler called directly in this process.
+    // Baseline: the same bundled handler called directly in one process.
     const direct = require(build.file).handler as (e: unknown) => Promise<unknown>;
+    const event = { data: "x".repeat(1000) };
     const directTimes: number[] = [];
     for (let i = 0; i < 2000; i++) {
       const t0 = performance.now();
-      await direct(payload);
+      await direct(event);
       directTimes.push(performance.now() - t0);
     }
-    // Warm up: connection, worker, JIT.
-    for (let i = 0; i < 200; i++) await relay(0).handle(payload, context("echo"));
-    const relayTimes: number[] = [];
+    await ask({ type: "sequential", count: 200, bytes: 1000 }); // warm-up: connection, worker, JIT
     const before = publishes;
     const N = 1000;
-    for (let i = 0; i < N; i++) {
-      const t0 = performance.now();
-      await relay(0).handle(payload, context("echo"));
-      relayTimes.push(performance.now() - t0);
-    }
+    const { times: relayTimes } = await ask<{ times: number[] }>({
+      type: "sequential",
+      count: N,
+      bytes: 1000,
+    });
     const perInvocation = (publishes - before) / N;
     const d50 = percentile(directTimes, 50);
+    const d99 = percentile(directTimes, 99);
     const r50 = percentile(relayTimes, 50);
+    const r99 = percentile(relayTimes, 99);
     rows.push({
-      figure: "relay round trip, 1 KB in and out, sequential (p50 / p99)",
-      value: `${ms(r50)} / ${ms(percentile(relayTimes, 99))} ms`,
-      baseline: `direct call ${ms(d50)} / ${ms(percentile(directTimes, 99))} ms`,
+      figure: "relay round trip, 1 KB in and out, one environment (p50 / p99)",
+      value: `${ms(r50)} / ${ms(r99)} ms`,
+      baseline: `direct call ${ms(d50)} / ${ms(d99)} ms`,
       ratio: (r50 / d50).toFixed(0),
-      goal: "overhead ≤ 2 ms",
     });
     rows.push({
       figure: "relay overhead per invocation (relay − direct, p50 / p99)",
-      value: `${ms(r50 - d50)} / ${ms(percentile(relayTimes, 99) - percentile(directTimes, 99))} ms`,
+      value: `${ms(r50 - d50)} / ${ms(r99 - d99)} ms`,
       goal: "≤ 2 ms",
     });
-    rows.push({ figure: "MQTT publishes per invocation, 1 KB in and out", value: perInvocation.toFixed(2), goal: "≤ 3" });
-
-    // Throughput: 8 execution environments, each one invocation at a time as Lambda runs them.
-    const envs = 8;
-    for (let i = 0; i < envs; i++) await relay(i).handle(payload, context("echo"));
-    const seconds = 3;
-    const stopAt = performance.now() + seconds * 1000;
-    let done = 0;
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: envs }, async (_, i) => {
-        while (performance.now() < stopAt) {
-          await relay(i).handle(payload, context("echo"));
-          done++;
-        }
-      }),
-    );
-    const rate = done / ((performance.now() - t0) / 1000);
-    const seqRate = 1000 / r50;
     rows.push({
-      figure: `throughput, 1 KB payloads, ${envs} environments`,
-      value: `${rate.toFixed(0)} invocations/s`,
-      baseline: `sequential ${seqRate.toFixed(0)}/s`,
-      ratio: (rate / seqRate).toFixed(1),
-      goal: "≥ 1,000/s",
+      figure: "MQTT publishes per invocation, 1 KB in and out",
+      value: perInvocation.toFixed(2),
+      goal: "≤ 3",
     });
 
-    // 5 MB round trip (request and response of 5 MB each).
-    const big = { data: Buffer.alloc(3_900_000, 7).toString("base64").replace(/A/g, () => String.fromCharCode(65 + Math.floor(Math.random() * 26))) };
-    const bigTimes: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const t1 = performance.now();
-      await relay(0).handle(big, context("echo"));
-      bigTimes.push(performance.now() - t1);
-    }
-    rows.push({ figure: "5 MB request and 5 MB response round trip (median of 5)", value: `${ms(percentile(bigTimes, 50))} ms` });
+    const environments = 16;
+    const { rate } = await ask<{ rate: number }>({
+      type: "concurrent",
+      environments,
+      seconds: 4,
+      bytes: 1000,
+    });
+    const sequentialRate = 1000 / r50;
+    rows.push({
+      figure: `throughput, 1 KB payloads, ${environments} environments`,
+      value: `${rate.toFixed(0)} invocations/s`,
+      baseline: `one environment ${sequentialRate.toFixed(0)}/s`,
+      ratio: (rate / sequentialRate).toFixed(1),
+      goal: "≥ 1,000/s",
+    });
+    const { times: bigTimes } = await ask<{ times: number[] }>({
+      type: "big",
+      count: 5,
+      bytes: 5 * 1024 * 1024,
+    });
+    rows.push({
+      figure: "5 MB request and 5 MB response round trip (median of 5)",
+      value: `${ms(percentile(bigTimes, 50))} ms`,
+    });
     return rows;
   } finally {
-    await Promise.allSettled(relays.map((r) => r.close()));
+    load.send({ type: "close" });
+    await new Promise((resolve) => (load.exitCode === null ? load.once("exit", resolve) : resolve(null)));
     await session.close();
     await pool.close();
     await builder.dispose();

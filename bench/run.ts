@@ -18,10 +18,15 @@ async function main(): Promise<void> {
   const lines = [
     "| figure | value | baseline (same process) | ratio | goal |",
     "| --- | --- | --- | --- | --- |",
-    ...rows.map((r) => `| ${r.figure} | ${r.value} | ${r.baseline ?? ""} | ${r.ratio ?? ""} | ${r.goal ?? ""} |`),
+    ...rows.map(
+      (r) => `| ${r.figure} | ${r.value} | ${r.baseline ?? ""} | ${r.ratio ?? ""} | ${r.goal ?? ""} |`,
+    ),
   ];
   process.stdout.write(lines.join("\n") + "\n");
-  writeFileSync(path.join(__dirname, "results.json"), JSON.stringify({ date: new Date().toISOString(), rows }, null, 2));
+  writeFileSync(
+    path.join(__dirname, "results.json"),
+    JSON.stringify({ date: new Date().toISOString(), rows }, null, 2),
+  );
 }
 
 main().then(

@@ -94,8 +94,14 @@ export class MqttConnection {
     return new MqttConnection(connection);
   }
 
-  async subscribe(filter: string, onMessage: MessageHandler): Promise<void> {
-    await this.connection.subscribe(filter, mqtt.QoS.AtLeastOnce, (topic, payload) => {
+  /**
+   * Subscribes with QoS 1, or QoS 0 with `atMostOnce`. aws-crt does not set TCP_NODELAY, so a PUBACK
+   * written just before a publish makes that publish wait for the broker's delayed ACK (about 40 ms);
+   * QoS 0 writes no PUBACK. With clean sessions QoS 1 redelivers nothing after a reconnect anyway.
+   */
+  async subscribe(filter: string, onMessage: MessageHandler, atMostOnce = false): Promise<void> {
+    const qos = atMostOnce ? mqtt.QoS.AtMostOnce : mqtt.QoS.AtLeastOnce;
+    await this.connection.subscribe(filter, qos, (topic, payload) => {
       onMessage(topic, Buffer.from(payload));
     });
   }

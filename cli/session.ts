@@ -56,6 +56,9 @@ export interface SessionOptions {
   dedupeMs?: number;
 }
 
+/** How long a request may run before it is acknowledged separately from its response (ms). */
+export const ACK_DELAY_MS = 25;
+
 interface Seen {
   expires: number;
   /** Set once answered: a duplicate delivery gets the same answer again. */
@@ -112,8 +115,17 @@ export class Session {
     const will = { topic: this.topics.presence, payload: this.sealPresence(false), retain: true };
     const connection = await this.options.connect(will, this.sessionId);
     this.connection = connection;
-    await connection.subscribe(this.topics.requests, (topic, payload) => this.onRequestFrame(topic, payload));
-    await connection.subscribe(this.topics.presence, (topic, payload) => this.onPresence(topic, payload));
+    // QoS 0: see MqttConnection.subscribe. The stub publishes with QoS 1 and its ack timeout covers a loss.
+    await connection.subscribe(
+      this.topics.requests,
+      (topic, payload) => this.onRequestFrame(topic, payload),
+      true,
+    );
+    await connection.subscribe(
+      this.topics.presence,
+      (topic, payload) => this.onPresence(topic, payload),
+      true,
+    );
     await connection.publish(this.topics.presence, this.sealPresence(true), true);
   }
 
@@ -190,14 +202,18 @@ export class Session {
     }
     const entry: Seen = { expires: Math.max(request.deadline, now) + (this.options.dedupeMs ?? 60_000) };
     this.seen.set(request.requestId, entry);
-    await this.send(request.responseTopic, ack);
+    // The ack waits a little: a handler that answers within ACK_DELAY_MS needs no ack (the response is
+    // one), which saves a publish per invocation.
+    const ackTimer = setTimeout(() => {
+      this.send(request.responseTopic, ack).catch(() => undefined);
+    }, ACK_DELAY_MS);
     this.options.events.invoke({
       name: fn.name,
       requestId: request.requestId,
       envId: request.envId,
       bytes: JSON.stringify(request.event)?.length ?? 0,
     });
-    const answer = await this.run(fn, request, environment);
+    const answer = await this.run(fn, request, environment).finally(() => clearTimeout(ackTimer));
     entry.answer = answer;
     this.counters.handled++;
     await this.send(request.responseTopic, answer);

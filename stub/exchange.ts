@@ -88,6 +88,8 @@ export function exchange(options: ExchangeOptions): Promise<ResponseMessage | Er
         if (withEnvironment) options.onEnvironmentDelivered?.();
         return;
       }
+      // A quick answer comes without an ack (the session saves a publish): it acknowledges all the same.
+      if (withEnvironment && !acked) options.onEnvironmentDelivered?.();
       finish(undefined, reply);
     };
 

@@ -121,9 +121,22 @@ export class WorkerPool {
       return true;
     }
     if (this.slots.size >= this.options.concurrency) {
-      const idle = [...this.slots].filter((s) => !s.job).sort((a, b) => a.lastUsed - b.lastUsed)[0];
-      if (!idle) return false;
-      void this.kill(idle);
+      const idle = [...this.slots]
+        .filter((s) => !s.job && !s.retiring)
+        .sort((a, b) => a.lastUsed - b.lastUsed);
+      // More remote environments than the cap: lend a warm worker of the same code and environment
+      // rather than start a cold one per call (at the cap, workers would otherwise churn on every call).
+      const twin = idle.find((s) => s.identity === identity);
+      if (twin) {
+        if (this.current.get(twin.key) === twin) this.current.delete(twin.key);
+        twin.key = key;
+        twin.envId = job.req.envId;
+        this.current.set(key, twin);
+        this.run(twin, job, false);
+        return true;
+      }
+      if (!idle[0]) return false;
+      void this.kill(idle[0]);
     }
     slot = this.spawn(job, key, identity);
     if (!slot) return true;

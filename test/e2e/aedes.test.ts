@@ -1,3 +1,6 @@
 import { registerLoopTests } from "./loop";
 
-registerLoopTests({ name: "aedes (embedded)", start: async () => ({ url: undefined, stop: async () => undefined }) });
+registerLoopTests({
+  name: "aedes (embedded)",
+  start: async () => ({ url: undefined, stop: async () => undefined }),
+});

@@ -78,4 +78,6 @@ export async function writeProject(): Promise<string> {
   return dir;
 }
 
-export const FUNCTIONS = Object.keys(HANDLERS).map((file) => `${path.basename(file, ".ts")}=${file.slice(0, -3)}.handler`);
+export const FUNCTIONS = Object.keys(HANDLERS).map(
+  (file) => `${path.basename(file, ".ts")}=${file.slice(0, -3)}.handler`,
+);

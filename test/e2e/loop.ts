@@ -44,7 +44,11 @@ async function invoke(world: World, name: string, payload: unknown) {
  * Registers the end-to-end cases of the live loop, run through one broker. `bigPayloads: false` leaves
  * out the 5 MB case, for a broker that cannot carry it in reasonable time.
  */
-export function registerLoopTests(broker: BrokerChoice, skip?: string, options: { bigPayloads?: boolean } = {}): void {
+export function registerLoopTests(
+  broker: BrokerChoice,
+  skip?: string,
+  options: { bigPayloads?: boolean } = {},
+): void {
   if (skip) {
     // Counted as skipped, with the reason in its title; CI installs mosquitto and requires it.
     test.skip(`${broker.name}: end-to-end loop (${skip})`, () => undefined);
@@ -83,28 +87,46 @@ export function registerLoopTests(broker: BrokerChoice, skip?: string, options: 
   });
 
   test.serial(`${broker.name}: an API Gateway HTTP request reaches the handler and maps back`, async (t) => {
-    const response = await fetch(`${world.server.gateway}/api/items/7?color=red`, { method: "POST", body: "hello" });
+    const response = await fetch(`${world.server.gateway}/api/items/7?color=red`, {
+      method: "POST",
+      body: "hello",
+    });
     t.is(response.status, 201);
     t.is(response.headers.get("x-live"), "yes");
     t.is(response.headers.get("set-cookie"), "session=abc; Path=/");
-    t.deepEqual(await response.json(), { method: "POST", path: "/items/7", query: { color: "red" }, body: "hello" });
+    t.deepEqual(await response.json(), {
+      method: "POST",
+      path: "/items/7",
+      query: { color: "red" },
+      body: "hello",
+    });
   });
 
-  test.serial(`${broker.name}: an SQS batch through the Lambda Invoke API, with a callback handler`, async (t) => {
-    const records = ["ok", "fail", "ok"].map((body, i) => ({ messageId: `m${i}`, body, eventSource: "aws:sqs" }));
-    const { out, json } = await invoke(world, "sqs", { Records: records });
-    t.is(out.StatusCode, 200);
-    t.is(out.FunctionError, undefined);
-    t.deepEqual(json, { batchItemFailures: [{ itemIdentifier: "m1" }] });
-  });
+  test.serial(
+    `${broker.name}: an SQS batch through the Lambda Invoke API, with a callback handler`,
+    async (t) => {
+      const records = ["ok", "fail", "ok"].map((body, i) => ({
+        messageId: `m${i}`,
+        body,
+        eventSource: "aws:sqs",
+      }));
+      const { out, json } = await invoke(world, "sqs", { Records: records });
+      t.is(out.StatusCode, 200);
+      t.is(out.FunctionError, undefined);
+      t.deepEqual(json, { batchItemFailures: [{ itemIdentifier: "m1" }] });
+    },
+  );
 
-  test.serial(`${broker.name}: the handler's error is rethrown with its type, message and .ts stack`, async (t) => {
-    const { out, json } = await invoke(world, "fail", { ok: false });
-    t.is(out.FunctionError, "Unhandled");
-    t.is(json.errorType, "ValidationError");
-    t.is(json.errorMessage, "input is not ok");
-    t.regex(json.trace.join("\n"), /src\/fail\.ts:6:\d+/);
-  });
+  test.serial(
+    `${broker.name}: the handler's error is rethrown with its type, message and .ts stack`,
+    async (t) => {
+      const { out, json } = await invoke(world, "fail", { ok: false });
+      t.is(out.FunctionError, "Unhandled");
+      t.is(json.errorType, "ValidationError");
+      t.is(json.errorMessage, "input is not ok");
+      t.regex(json.trace.join("\n"), /src\/fail\.ts:6:\d+/);
+    },
+  );
 
   test.serial(`${broker.name}: a handler past its deadline gets Lambda's timeout error`, async (t) => {
     const { out, json } = await invoke(world, "spin", {});
@@ -146,141 +168,176 @@ export function registerLoopTests(broker: BrokerChoice, skip?: string, options: 
     t.is(ids.size, 50);
     for (const [i, r] of results.entries()) {
       t.is(r.out.FunctionError, undefined);
-      t.is(r.json.sha256, createHash("sha256").update(JSON.stringify({ i, pad: "p".repeat(1000) })).digest("hex"));
+      t.is(
+        r.json.sha256,
+        createHash("sha256")
+          .update(JSON.stringify({ i, pad: "p".repeat(1000) }))
+          .digest("hex"),
+      );
     }
   });
 
-  test.serial(`${broker.name}: an edit is served on the next invocation; a broken build is reported, then fixed`, async (t) => {
-    t.is((await invoke(world, "edit", {})).json, "version 1");
-    const file = path.join(world.dir, "src/edit.ts");
-    let built = world.reporter.next((e) => e.type === "build" && e.name === "edit" && e.ok);
-    await writeFile(file, `export const handler = async () => "version two, edited";\n`);
-    await built;
-    t.is((await invoke(world, "edit", {})).json, "version two, edited");
+  test.serial(
+    `${broker.name}: an edit is served on the next invocation; a broken build is reported, then fixed`,
+    async (t) => {
+      t.is((await invoke(world, "edit", {})).json, "version 1");
+      const file = path.join(world.dir, "src/edit.ts");
+      let built = world.reporter.next((e) => e.type === "build" && e.name === "edit" && e.ok);
+      await writeFile(file, `export const handler = async () => "version two, edited";\n`);
+      await built;
+      t.is((await invoke(world, "edit", {})).json, "version two, edited");
 
-    const broken = world.reporter.next((e) => e.type === "build" && e.name === "edit" && !e.ok);
-    await writeFile(file, `export const handler = async () => {\n  return "unclosed;\n`);
-    const failure = await broken;
-    t.regex(failure.error, /src\/edit\.ts:2:\d+/);
-    const { out, json } = await invoke(world, "edit", {});
-    t.is(out.FunctionError, "Unhandled");
-    t.is(json.errorType, "PulumiLive.BuildError");
-    t.regex(json.errorMessage, /src\/edit\.ts:2/);
+      const broken = world.reporter.next((e) => e.type === "build" && e.name === "edit" && !e.ok);
+      await writeFile(file, `export const handler = async () => {\n  return "unclosed;\n`);
+      const failure = await broken;
+      t.regex(failure.error, /src\/edit\.ts:2:\d+/);
+      const { out, json } = await invoke(world, "edit", {});
+      t.is(out.FunctionError, "Unhandled");
+      t.is(json.errorType, "PulumiLive.BuildError");
+      t.regex(json.errorMessage, /src\/edit\.ts:2/);
 
-    built = world.reporter.next((e) => e.type === "build" && e.name === "edit" && e.ok);
-    await writeFile(file, `export const handler = async () => "version three, fixed";\n`);
-    await built;
-    t.is((await invoke(world, "edit", {})).json, "version three, fixed");
-  });
+      built = world.reporter.next((e) => e.type === "build" && e.name === "edit" && e.ok);
+      await writeFile(file, `export const handler = async () => "version three, fixed";\n`);
+      await built;
+      t.is((await invoke(world, "edit", {})).json, "version three, fixed");
+    },
+  );
 
-  test.serial(`${broker.name}: the handler sees the function's environment and credentials, marked live`, async (t) => {
-    const { json } = await invoke(world, "env", {});
-    t.is(json.PULUMI_LIVE, "true");
-    t.is(json.IS_LOCAL, "true");
-    t.is(json.CUSTOM_SETTING, "from-the-function");
-    t.is(json.AWS_LAMBDA_FUNCTION_NAME, "env");
-    t.regex(json.AWS_ACCESS_KEY_ID, /^ASIA[A-Z0-9]{16}$/);
-    t.truthy(json.AWS_SECRET_ACCESS_KEY);
-    t.truthy(json.AWS_SESSION_TOKEN);
-    // The stub's own settings never reach the handler.
-    t.is(json.PULUMI_LIVE_KEY, null);
-  });
+  test.serial(
+    `${broker.name}: the handler sees the function's environment and credentials, marked live`,
+    async (t) => {
+      const { json } = await invoke(world, "env", {});
+      t.is(json.PULUMI_LIVE, "true");
+      t.is(json.IS_LOCAL, "true");
+      t.is(json.CUSTOM_SETTING, "from-the-function");
+      t.is(json.AWS_LAMBDA_FUNCTION_NAME, "env");
+      t.regex(json.AWS_ACCESS_KEY_ID, /^ASIA[A-Z0-9]{16}$/);
+      t.truthy(json.AWS_SECRET_ACCESS_KEY);
+      t.truthy(json.AWS_SESSION_TOKEN);
+      // The stub's own settings never reach the handler.
+      t.is(json.PULUMI_LIVE_KEY, null);
+    },
+  );
 
-  test.serial(`${broker.name}: a request delivered twice runs once; garbage and foreign frames are ignored`, async (t) => {
-    const topics = stackTopics(world.server.prefix);
-    const envId = "dup" + randomBytes(3).toString("hex");
-    const responseTopic = topics.response("count", envId);
-    const client = await mqtt.connectAsync(world.server.broker, { protocolVersion: 4, clientId: `test-${envId}` });
-    t.teardown(() => client.endAsync());
-    const reassembler = new Reassembler(world.server.key);
-    const received: Message[] = [];
-    let notify = () => undefined as void;
-    client.on("message", (topic, payload) => {
-      const message = reassembler.push(topic, payload);
-      if (message) {
-        received.push(message);
-        notify();
-      }
-    });
-    await client.subscribeAsync(responseTopic, { qos: 1 });
-    const until = (count: number) =>
-      new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`only ${received.length} messages`)), 10_000);
-        notify = () => {
-          if (received.filter((m) => m.type === "response").length >= count) {
-            clearTimeout(timer);
-            resolve();
-          }
-        };
-        notify();
+  test.serial(
+    `${broker.name}: a request delivered twice runs once; garbage and foreign frames are ignored`,
+    async (t) => {
+      const topics = stackTopics(world.server.prefix);
+      const envId = "dup" + randomBytes(3).toString("hex");
+      const responseTopic = topics.response("count", envId);
+      const client = await mqtt.connectAsync(world.server.broker, {
+        protocolVersion: 4,
+        clientId: `test-${envId}`,
       });
+      t.teardown(() => client.endAsync());
+      const reassembler = new Reassembler(world.server.key);
+      const received: Message[] = [];
+      let notify = () => undefined as void;
+      client.on("message", (topic, payload) => {
+        const message = reassembler.push(topic, payload);
+        if (message) {
+          received.push(message);
+          notify();
+        }
+      });
+      await client.subscribeAsync(responseTopic, { qos: 1 });
+      const until = (count: number) =>
+        new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`only ${received.length} messages`)), 10_000);
+          notify = () => {
+            if (received.filter((m) => m.type === "response").length >= count) {
+              clearTimeout(timer);
+              resolve();
+            }
+          };
+          notify();
+        });
 
-    const environment = { COUNT_FILE: path.join(world.dir, "dup.log") };
-    const request: RequestMessage = {
-      type: "request",
-      requestId: randomUUID(),
-      functionId: "count",
-      envId,
-      responseTopic,
-      deadline: Date.now() + 10_000,
-      event: { tag: "once", waitMs: 300 },
-      context: {
-        awsRequestId: "",
-        functionName: "count",
-        functionVersion: "$LATEST",
-        invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:count",
-        memoryLimitInMB: "128",
-        logGroupName: "/aws/lambda/count",
-        logStreamName: "local",
-      },
-      envHash: environmentHash(environment),
-      environment,
-    };
-    request.context.awsRequestId = request.requestId;
-    const frames = encodeMessage(world.server.key, topics.request("count"), request);
-    const publishAll = () =>
-      Promise.all(frames.map((f) => client.publishAsync(topics.request("count"), f, { qos: 1 })));
-    // Garbage, a frame sealed with another key, a sealed message of the wrong type, then the request twice.
-    const dropsBefore = world.server.session.drops;
-    await client.publishAsync(topics.request("count"), Buffer.from("garbage"), { qos: 1 });
-    await client.publishAsync(topics.request("count"), encodeMessage(generateKey(), topics.request("count"), request)[0], { qos: 1 });
-    await client.publishAsync(
-      topics.request("count"),
-      encodeMessage(world.server.key, topics.request("count"), { type: "response", requestId: "x", result: 1 })[0],
-      { qos: 1 },
-    );
-    await client.publishAsync(topics.request("count"), seal(world.server.key, topics.request("count"), Buffer.from("x")), { qos: 1 });
-    await publishAll();
-    await publishAll();
-    await until(1);
-    // A third delivery after the answer gets the same answer again, without running the handler.
-    await publishAll();
-    await until(2);
-    const responses = received.filter((m) => m.type === "response");
-    t.deepEqual(responses.map((m) => (m.type === "response" ? m.result : undefined)), [{ tag: "once" }, { tag: "once" }]);
-    t.is(await readFile(environment.COUNT_FILE, "utf8"), "once\n");
-    const drops = world.server.session.drops;
-    t.is(drops.unsealed - dropsBefore.unsealed, 2);
-    t.is(drops.malformed - dropsBefore.malformed, 1);
-    t.is(drops.foreign - dropsBefore.foreign, 1);
-    t.true(drops.duplicate - dropsBefore.duplicate >= 2);
-    // And the server still serves.
-    t.is((await invoke(world, "echo", { still: "up" })).out.FunctionError, undefined);
-  });
+      const environment = { COUNT_FILE: path.join(world.dir, "dup.log") };
+      const request: RequestMessage = {
+        type: "request",
+        requestId: randomUUID(),
+        functionId: "count",
+        envId,
+        responseTopic,
+        deadline: Date.now() + 10_000,
+        event: { tag: "once", waitMs: 300 },
+        context: {
+          awsRequestId: "",
+          functionName: "count",
+          functionVersion: "$LATEST",
+          invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:count",
+          memoryLimitInMB: "128",
+          logGroupName: "/aws/lambda/count",
+          logStreamName: "local",
+        },
+        envHash: environmentHash(environment),
+        environment,
+      };
+      request.context.awsRequestId = request.requestId;
+      const frames = encodeMessage(world.server.key, topics.request("count"), request);
+      const publishAll = () =>
+        Promise.all(frames.map((f) => client.publishAsync(topics.request("count"), f, { qos: 1 })));
+      // Garbage, a frame sealed with another key, a sealed message of the wrong type, then the request twice.
+      const dropsBefore = world.server.session.drops;
+      await client.publishAsync(topics.request("count"), Buffer.from("garbage"), { qos: 1 });
+      await client.publishAsync(
+        topics.request("count"),
+        encodeMessage(generateKey(), topics.request("count"), request)[0],
+        { qos: 1 },
+      );
+      await client.publishAsync(
+        topics.request("count"),
+        encodeMessage(world.server.key, topics.request("count"), {
+          type: "response",
+          requestId: "x",
+          result: 1,
+        })[0],
+        { qos: 1 },
+      );
+      await client.publishAsync(
+        topics.request("count"),
+        seal(world.server.key, topics.request("count"), Buffer.from("x")),
+        { qos: 1 },
+      );
+      await publishAll();
+      await publishAll();
+      await until(1);
+      // A third delivery after the answer gets the same answer again, without running the handler.
+      await publishAll();
+      await until(2);
+      const responses = received.filter((m) => m.type === "response");
+      t.deepEqual(
+        responses.map((m) => (m.type === "response" ? m.result : undefined)),
+        [{ tag: "once" }, { tag: "once" }],
+      );
+      t.is(await readFile(environment.COUNT_FILE, "utf8"), "once\n");
+      const drops = world.server.session.drops;
+      t.is(drops.unsealed - dropsBefore.unsealed, 2);
+      t.is(drops.malformed - dropsBefore.malformed, 1);
+      t.is(drops.foreign - dropsBefore.foreign, 1);
+      t.true(drops.duplicate - dropsBefore.duplicate >= 2);
+      // And the server still serves.
+      t.is((await invoke(world, "echo", { still: "up" })).out.FunctionError, undefined);
+    },
+  );
 
-  test.serial(`${broker.name}: with no session online the stub fails at once, saying what to run`, async (t: ExecutionContext) => {
-    // Warm the environment first, so the measured call is not a cold start.
-    t.is((await invoke(world, "echo", { warm: true })).out.FunctionError, undefined);
-    await world.server.session.close();
-    const started = Date.now();
-    const response = await fetch(`${world.server.gateway}/api/`);
-    const elapsed = Date.now() - started;
-    t.is(response.status, 503);
-    t.regex(await response.text(), /No pulumi-live session is serving stack .*npx pulumi-live serve/);
-    const { out, json } = await invoke(world, "echo", {});
-    t.is(out.FunctionError, "Unhandled");
-    t.is(json.errorType, "PulumiLive.NoSession");
-    // Not a timing goal: below the 2 s ack timeout proves the stub did not wait for a session to answer.
-    t.true(elapsed < 2000, `took ${elapsed} ms`);
-  });
+  test.serial(
+    `${broker.name}: with no session online the stub fails at once, saying what to run`,
+    async (t: ExecutionContext) => {
+      // Warm the environment first, so the measured call is not a cold start.
+      t.is((await invoke(world, "echo", { warm: true })).out.FunctionError, undefined);
+      await world.server.session.close();
+      const started = Date.now();
+      const response = await fetch(`${world.server.gateway}/api/`);
+      const elapsed = Date.now() - started;
+      t.is(response.status, 503);
+      t.regex(await response.text(), /No pulumi-live session is serving stack .*npx pulumi-live serve/);
+      const { out, json } = await invoke(world, "echo", {});
+      t.is(out.FunctionError, "Unhandled");
+      t.is(json.errorType, "PulumiLive.NoSession");
+      // Not a timing goal: below the 2 s ack timeout proves the stub did not wait for a session to answer.
+      t.true(elapsed < 2000, `took ${elapsed} ms`);
+    },
+  );
 }

@@ -6,10 +6,14 @@ import { registerLoopTests } from "./loop";
 // cases, 5 MB included, through a WebSocket bridge to mosquitto's plain listener.
 const available = mosquittoAvailable();
 if (!available && mosquittoRequired) {
-  throw new Error("PULUMI_LIVE_REQUIRE_MOSQUITTO=1 but mosquitto is not installed: apt-get install -y mosquitto");
+  throw new Error(
+    "PULUMI_LIVE_REQUIRE_MOSQUITTO=1 but mosquitto is not installed: apt-get install -y mosquitto",
+  );
 }
 registerLoopTests(
   { name: "mosquitto websockets", start: () => startMosquitto() },
-  available ? undefined : "SKIPPED: mosquitto is not installed (apt-get install -y mosquitto); CI requires it.",
+  available
+    ? undefined
+    : "SKIPPED: mosquitto is not installed (apt-get install -y mosquitto); CI requires it.",
   { bigPayloads: false },
 );

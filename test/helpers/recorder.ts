@@ -20,7 +20,10 @@ export class RecordingReporter implements Reporter {
   /** Resolves with the first event from now on that matches; rejects after `timeoutMs`. */
   next(match: (e: Event) => boolean, timeoutMs = 10_000): Promise<Event> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching event within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no matching event within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.waiters.push({
         match,
         resolve: (e) => {

@@ -303,29 +303,41 @@ test.serial("each invocation gets its own log lines; onLog streams them", async 
   ]);
 });
 
-test.serial("two environments get two workers; at a cap of 1 the second waits", async (t) => {
-  const capped = new WorkerPool({ concurrency: 1 });
-  t.teardown(() => capped.close());
-  const order: string[] = [];
-  const run = (tag: string, ms: number) =>
-    capped.invoke(request("slow", { event: { ms, tag } })).then((outcome) => {
-      order.push(tag);
-      return outcome;
+test.serial(
+  "two environments get two workers; at a cap of 1 the second waits and borrows the warm worker",
+  async (t) => {
+    const capped = new WorkerPool({ concurrency: 1 });
+    t.teardown(() => capped.close());
+    const order: string[] = [];
+    const run = (tag: string, ms: number) =>
+      capped.invoke(request("slow", { event: { ms, tag } })).then((outcome) => {
+        order.push(tag);
+        return outcome;
+      });
+    const a = run("a", 200);
+    const b = run("b", 0);
+    t.deepEqual(capped.stats(), { workers: 1, busy: 1, queued: 1 });
+    const [first, second] = await Promise.all([a, b]);
+    t.deepEqual(order, ["a", "b"]);
+    t.like(first, { ok: true, result: "a", coldStart: true });
+    // At the cap, an idle worker running the same code and environment serves the other environment
+    // warm, instead of being replaced by a cold one on every call.
+    t.like(second, { ok: true, result: "b", coldStart: false });
+    t.deepEqual(capped.stats(), { workers: 1, busy: 0, queued: 0 });
+    // A different environment cannot borrow it: the idle worker is replaced by a cold one.
+    const other = request("echo", {
+      event: "c",
+      environment: localEnvironment({ PATH: process.env.PATH }, { TABLE: "other" }),
     });
-  const a = run("a", 200);
-  const b = run("b", 0);
-  t.deepEqual(capped.stats(), { workers: 1, busy: 1, queued: 1 });
-  const [first, second] = await Promise.all([a, b]);
-  t.deepEqual(order, ["a", "b"]);
-  t.like(first, { ok: true, result: "a", coldStart: true });
-  t.like(second, { ok: true, result: "b", coldStart: true });
-  t.deepEqual(capped.stats(), { workers: 1, busy: 0, queued: 0 });
+    t.like(await capped.invoke(other), { ok: true, result: { echo: "c" }, coldStart: true });
+    t.deepEqual(capped.stats(), { workers: 1, busy: 0, queued: 0 });
 
-  const wide = new WorkerPool({ concurrency: 2 });
-  t.teardown(() => wide.close());
-  await Promise.all([wide.invoke(request("echo")), wide.invoke(request("echo"))]);
-  t.deepEqual(wide.stats(), { workers: 2, busy: 0, queued: 0 });
-});
+    const wide = new WorkerPool({ concurrency: 2 });
+    t.teardown(() => wide.close());
+    await Promise.all([wide.invoke(request("echo")), wide.invoke(request("echo"))]);
+    t.deepEqual(wide.stats(), { workers: 2, busy: 0, queued: 0 });
+  },
+);
 
 test.serial(
   "an invocation in flight finishes on the old build while the next runs the new one",

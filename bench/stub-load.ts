@@ -1,0 +1,80 @@
+import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { createRelay, type Relay } from "../stub/relay";
+import type { StubConfig } from "../stub/config";
+import type { LambdaContext } from "../stub/lambda-context";
+
+/**
+ * The stub side of the relay benchmark, in its own process as the stub is in Lambda: N relays (one per
+ * execution environment), driven by messages from the benchmark process.
+ */
+export type LoadCommand =
+  | { type: "sequential"; count: number; bytes: number }
+  | { type: "concurrent"; environments: number; seconds: number; bytes: number }
+  | { type: "big"; count: number; bytes: number }
+  | { type: "close" };
+
+export type LoadConfig = Omit<StubConfig, "key"> & { key: string };
+
+function context(name: string): LambdaContext {
+  const deadline = Date.now() + 60_000;
+  return {
+    awsRequestId: randomUUID(),
+    functionName: name,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
+    memoryLimitInMB: "128",
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: "bench",
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+  };
+}
+
+function payload(bytes: number): { data: string } {
+  // Random base64: compression cannot shrink it much, as for binary payloads.
+  let data = "";
+  while (data.length < bytes) data += randomUUID().replace(/-/g, "") + Math.random().toString(36).slice(2);
+  return { data: data.slice(0, bytes) };
+}
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.env.PULUMI_LIVE_BENCH_CONFIG!) as LoadConfig;
+  const stub: StubConfig = { ...config, key: Buffer.from(config.key, "base64") };
+  const relays: Relay[] = [];
+  const relay = (i: number) =>
+    (relays[i] ??= createRelay(stub, { envId: `bench${i}`, log: () => undefined }));
+  const call = (i: number, event: unknown) => relay(i).handle(event, context(stub.functionId));
+  process.on("message", async (command: LoadCommand) => {
+    if (command.type === "close") {
+      await Promise.allSettled(relays.map((r) => r.close()));
+      process.exit(0);
+    }
+    const event = payload(command.bytes);
+    const times: number[] = [];
+    if (command.type === "sequential" || command.type === "big") {
+      for (let i = 0; i < command.count; i++) {
+        const t0 = performance.now();
+        await call(0, event);
+        times.push(performance.now() - t0);
+      }
+      process.send!({ times });
+      return;
+    }
+    for (let i = 0; i < command.environments; i++) await call(i, event);
+    const stopAt = performance.now() + command.seconds * 1000;
+    let done = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: command.environments }, async (_, i) => {
+        while (performance.now() < stopAt) {
+          await call(i, event);
+          done++;
+        }
+      }),
+    );
+    process.send!({ rate: done / ((performance.now() - t0) / 1000) });
+  });
+  process.send!({ ready: true });
+}
+
+void main();

@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { createWebSocketStream, WebSocketServer } from "ws";
+import { UserError } from "../user-error";
 
 /** An embedded MQTT broker served over WebSocket on 127.0.0.1. */
 export interface LocalBroker {
@@ -53,7 +54,7 @@ export async function startBroker(
   } catch (error) {
     broker.close();
     const port = options.port ?? 0;
-    throw new Error(
+    throw new UserError(
       `Could not start the local MQTT broker on 127.0.0.1:${port}: ${(error as Error).message}. Pick another port or stop what uses it.`,
     );
   }

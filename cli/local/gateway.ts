@@ -7,6 +7,7 @@ import { fromHttpApiResult, internalServerError, toHttpApiEvent, type HttpRespon
 import { readBoundedBody, send, sendJson } from "./http-io";
 import { handleInvoke, INVOKE_PATH } from "./invoke-api";
 import type { Invoker } from "./invoker";
+import { UserError } from "../user-error";
 
 /** One answered request, for the serve command's request log. */
 export interface GatewayRequestRecord {
@@ -123,8 +124,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   await new Promise<void>((resolve, reject) => {
     const failed = (error: Error): void =>
       reject(
-        new Error(
-          `Could not start the local gateway on 127.0.0.1:${options.port ?? 0}: ${error.message}. Pick another port or stop what uses it.`,
+        new UserError(
+          `Could not start the local gateway on 127.0.0.1:${options.port ?? 0}: ${error.message}. ` +
+            `Pick another port with --port (0 takes any free one), or stop what uses it.`,
         ),
       );
     server.once("error", failed);

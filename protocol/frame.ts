@@ -10,8 +10,11 @@ import { SEAL_OVERHEAD, seal } from "./seal";
  */
 export const CHUNK_HEADER_BYTES = 1 + 1 + 16 + 4 + 2 + 2;
 export const FLAG_DEFLATE = 1;
-/** Below this size compression is not tried: it would not save a publish. */
-const COMPRESS_MIN_BYTES = 1024;
+/**
+ * Below this size compression is not tried: such a message is one publish and one 5 KB metering unit of
+ * IoT Core anyway, so deflating it would cost time and save nothing.
+ */
+const COMPRESS_MIN_BYTES = 5 * 1024;
 
 const TYPE_BY_CODE = new Map<number, MessageType>(
   Object.entries(MessageTypeCode).map(([name, code]) => [code, name as MessageType]),

@@ -104,6 +104,18 @@ export function createRelay(config: StubConfig, options: RelayOptions = {}): Rel
   const serves = (presence: PresenceMessage): boolean =>
     presence.functions.length === 0 || presence.functions.includes(config.functionId);
 
+  // Reading process.env is slow (each variable is a lookup in the C environment) and a Lambda
+  // environment's variables do not change while it lives: read them at most once a second.
+  let cached: { at: number; environment: Record<string, string>; envHash: string } | undefined;
+  const currentEnvironment = () => {
+    const now = Date.now();
+    if (!cached || now - cached.at > 1000) {
+      const environment = functionEnvironment(env);
+      cached = { at: now, environment, envHash: environmentHash(environment) };
+    }
+    return cached;
+  };
+
   async function relay(event: unknown, context: LambdaContext): Promise<unknown> {
     const started = Date.now();
     const remaining = context.getRemainingTimeInMillis();
@@ -112,8 +124,7 @@ export function createRelay(config: StubConfig, options: RelayOptions = {}): Rel
     if (!presence || !serves(presence)) {
       throw new RelayError("NoSession", noSessionMessage(config.stack, config.functionId, presence));
     }
-    const environment = functionEnvironment(env);
-    const envHash = environmentHash(environment);
+    const { environment, envHash } = currentEnvironment();
     const request: RequestMessage = {
       type: "request",
       requestId: context.awsRequestId,

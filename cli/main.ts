@@ -1,5 +1,7 @@
 import { parseArgs } from "node:util";
 import { startLocalServer } from "./commands/serve-local";
+import { startStackServer } from "./commands/serve-stack";
+import { formatStatus, stackStatus } from "./commands/status";
 import { humanReporter, jsonReporter, type Reporter } from "./reporter";
 import { UserError } from "./user-error";
 
@@ -7,7 +9,17 @@ const HELP = `pulumi-live — live AWS Lambda development for Pulumi
 
 Usage:
   pulumi-live serve --local --function NAME=PATH.EXPORT [...]   run the whole loop on this machine
-  pulumi-live serve                                             serve a deployed stack's live functions
+  pulumi-live serve [--stack NAME] [--cwd DIR] [--only a,b]     serve a deployed stack's live functions
+  pulumi-live status [--stack NAME] [--cwd DIR]                 the stack's live functions and its session
+
+Options of serve (a deployed stack) and status:
+  --stack NAME                 the Pulumi stack (default: the selected one)
+  --cwd DIR                    the Pulumi project folder (default: the current one)
+  --only a,b                   serve these live functions only (serve)
+  --profile NAME               the AWS profile (default: AWS_PROFILE, then the default chain)
+  --concurrency N              local workers at most (serve; default 16)
+  --no-watch                   build once; do not rebuild on edits (serve)
+  --json                       print NDJSON events (serve) or one JSON object (status)
 
 Options of serve --local:
   --function NAME=PATH.EXPORT  a function to serve (repeatable), e.g. api=src/api.handler
@@ -47,27 +59,55 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
       env: { type: "string", multiple: true },
       "no-watch": { type: "boolean" },
       json: { type: "boolean" },
+      stack: { type: "string" },
+      cwd: { type: "string" },
+      only: { type: "string" },
+      profile: { type: "string" },
     },
   });
   const reporter: Reporter = values.json
     ? jsonReporter(stdout)
     : humanReporter(stdout, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR });
-  if (!values.local) {
+  const stackFlags = (["stack", "cwd", "only", "profile"] as const).filter((f) => values[f] !== undefined);
+  const localFlags = (["function", "port", "broker", "timeout", "env"] as const).filter(
+    (f) => values[f] !== undefined,
+  );
+  if (values.local && stackFlags.length > 0) {
     throw new UserError(
-      "Serving a deployed stack is not in this version yet. Run the loop on this machine with " +
-        "pulumi-live serve --local --function name=path/to/file.export.",
+      `${stackFlags.map((f) => `--${f}`).join(", ")} serve a deployed stack; serve --local runs without one. ` +
+        "Drop them, or drop --local.",
     );
   }
-  const server = await startLocalServer({
-    functions: values.function ?? [],
-    port: wholeNumber("--port", values.port),
-    broker: values.broker,
-    concurrency: wholeNumber("--concurrency", values.concurrency),
-    timeoutSeconds: wholeNumber("--timeout", values.timeout),
-    env: values.env,
-    watch: !values["no-watch"],
-    reporter,
-  });
+  if (!values.local && localFlags.length > 0) {
+    throw new UserError(
+      `${localFlags.map((f) => `--${f}`).join(", ")} belong to serve --local. Add --local to run the loop on ` +
+        "this machine; to serve a deployed stack, the functions come from the stack (pick some with --only a,b).",
+    );
+  }
+  const server = values.local
+    ? await startLocalServer({
+        functions: values.function ?? [],
+        port: wholeNumber("--port", values.port),
+        broker: values.broker,
+        concurrency: wholeNumber("--concurrency", values.concurrency),
+        timeoutSeconds: wholeNumber("--timeout", values.timeout),
+        env: values.env,
+        watch: !values["no-watch"],
+        reporter,
+      })
+    : await startStackServer({
+        stack: values.stack,
+        cwd: values.cwd,
+        only: values.only
+          ?.split(",")
+          .map((name) => name.trim())
+          .filter(Boolean),
+        profile: values.profile,
+        concurrency: wholeNumber("--concurrency", values.concurrency),
+        watch: !values["no-watch"],
+        reporter,
+      });
+  const takenOver = "takenOver" in server ? server.takenOver : new Promise<never>(() => undefined);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = () => {
@@ -80,7 +120,24 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
     };
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
+    // A newer session of the stack serves now: this one has said so; it stops.
+    void takenOver.then(stop);
   });
+}
+
+async function status(args: string[], stdout: (s: string) => void): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    allowPositionals: false,
+    options: {
+      stack: { type: "string" },
+      cwd: { type: "string" },
+      profile: { type: "string" },
+      json: { type: "boolean" },
+    },
+  });
+  const result = await stackStatus({ stack: values.stack, cwd: values.cwd, profile: values.profile });
+  stdout(values.json ? JSON.stringify(result) + "\n" : formatStatus(result));
 }
 
 /** Runs the CLI; resolves with the exit code. */
@@ -100,6 +157,10 @@ export async function main(
     }
     if (command === "serve") {
       await serve(rest, stdout);
+      return 0;
+    }
+    if (command === "status") {
+      await status(rest, stdout);
       return 0;
     }
     throw new UserError(`Unknown command "${command}". Run pulumi-live --help for the commands.`);

@@ -1,4 +1,6 @@
 import { auth, io, iot, mqtt } from "aws-iot-device-sdk-v2";
+import type { CredentialsSource } from "./aws/credentials";
+import { sigv4Handshake } from "./aws/iot-handshake";
 
 /** Where the CLI's MQTT connection goes: a plain broker (local mode, tests) or AWS IoT Core. */
 export type MqttTarget =
@@ -7,7 +9,11 @@ export type MqttTarget =
       kind: "iot";
       endpoint: string;
       region: string;
-      credentials: auth.AwsCredentialsProvider;
+      /**
+       * A native provider, or a source asked again on every connect and reconnect (so credentials that
+       * were refreshed are the ones used).
+       */
+      credentials: auth.AwsCredentialsProvider | CredentialsSource;
     };
 
 export interface MqttConnectionOptions {
@@ -16,13 +22,24 @@ export interface MqttConnectionOptions {
   /** Published by the broker when this connection is lost without a clean disconnect. */
   will?: { topic: string; payload: Buffer; retain: boolean };
   keepAliveSeconds?: number;
-  /** Told about interruptions and resumptions, for a status line. */
-  onStatus?: (status: { state: "interrupted" | "resumed"; detail?: string }) => void;
+  /** Told about interruptions, resumptions and failed reconnects, for a status line. */
+  onStatus?: (status: ConnectionStatus) => void;
   /** Only for tests of the AWS path: adjusts the built config (endpoint, port, TLS and signing). */
   adjustConfig?: (config: mqtt.MqttConnectionConfig) => mqtt.MqttConnectionConfig;
 }
 
+export interface ConnectionStatus {
+  state: "interrupted" | "resumed" | "failed";
+  detail?: string;
+}
+
 export type MessageHandler = (topic: string, payload: Buffer) => void;
+
+function isSource(
+  credentials: auth.AwsCredentialsProvider | CredentialsSource,
+): credentials is CredentialsSource {
+  return typeof (credentials as CredentialsSource).get === "function";
+}
 
 /** Builds the connection config for a target; the AWS path signs the WebSocket handshake with SigV4. */
 export function connectionConfig(options: MqttConnectionOptions): mqtt.MqttConnectionConfig {
@@ -51,10 +68,14 @@ export function connectionConfig(options: MqttConnectionOptions): mqtt.MqttConne
       will,
     };
   }
-  const builder = iot.AwsIotMqttConnectionConfigBuilder.new_with_websockets({
-    region: target.region,
-    credentials_provider: target.credentials,
-  })
+  const credentials = target.credentials;
+  const builder = !isSource(credentials)
+    ? iot.AwsIotMqttConnectionConfigBuilder.new_with_websockets({
+        region: target.region,
+        credentials_provider: credentials,
+      })
+    : iot.AwsIotMqttConnectionConfigBuilder.new_with_websockets();
+  builder
     .with_endpoint(target.endpoint)
     .with_client_id(options.clientId)
     .with_clean_session(true)
@@ -63,26 +84,45 @@ export function connectionConfig(options: MqttConnectionOptions): mqtt.MqttConne
     .with_reconnect_max_sec(30);
   if (will) builder.with_will(will);
   const config = builder.build();
+  if (isSource(credentials)) {
+    config.websocket_handshake_transform = sigv4Handshake(target.region, credentials, (error) =>
+      options.onStatus?.({ state: "failed", detail: error.message }),
+    );
+  }
   return options.adjustConfig ? options.adjustConfig(config) : config;
 }
 
 /**
- * The CLI's MQTT connection (aws-iot-device-sdk-v2 over WebSocket), MQTT 3.1.1 QoS 1 only, which both
- * AWS IoT Core and aedes speak. aws-crt reconnects with backoff and resubscribes by itself.
+ * The CLI's MQTT connection (aws-iot-device-sdk-v2 over WebSocket), MQTT 3.1.1 QoS 0/1, which both AWS IoT
+ * Core and aedes speak. aws-crt reconnects with backoff (1 s to 30 s) but, with a clean session, does NOT
+ * subscribe again (checked against aws-crt 1.33: after a broker restart nothing arrives): this class
+ * keeps its subscriptions and re-subscribes when a reconnect comes without a session. It also publishes
+ * its retained messages again then, since the broker published this connection's last will when it lost
+ * it, or (restarted) lost its retained messages.
  */
 export class MqttConnection {
   private closing?: Promise<void>;
+  private readonly subscriptions = new Map<string, { onMessage: MessageHandler; atMostOnce: boolean }>();
+  private readonly retained = new Map<string, Buffer>();
+  private readonly released = new Set<string>();
 
-  private constructor(private readonly connection: mqtt.MqttClientConnection) {}
+  private constructor(
+    private readonly connection: mqtt.MqttClientConnection,
+    private readonly onStatus?: (status: ConnectionStatus) => void,
+  ) {}
 
   static async connect(options: MqttConnectionOptions): Promise<MqttConnection> {
     const client = new mqtt.MqttClient();
     const connection = client.new_connection(connectionConfig(options));
+    const self = new MqttConnection(connection, options.onStatus);
     connection.on("error", () => undefined);
     connection.on("interrupt", (error) =>
       options.onStatus?.({ state: "interrupted", detail: String(error?.message ?? error) }),
     );
-    connection.on("resume", () => options.onStatus?.({ state: "resumed" }));
+    connection.on("resume", (_returnCode, sessionPresent) => {
+      options.onStatus?.({ state: "resumed", detail: sessionPresent ? undefined : "new session" });
+      if (!sessionPresent) void self.restore();
+    });
     try {
       await connection.connect();
     } catch (error) {
@@ -91,7 +131,17 @@ export class MqttConnection {
         `Could not connect to the MQTT broker at ${where}: ${(error as Error).message ?? error}`,
       );
     }
-    return new MqttConnection(connection);
+    return self;
+  }
+
+  /** After a reconnect without a session: subscribe again, then publish the retained messages again. */
+  private async restore(): Promise<void> {
+    try {
+      for (const [filter, s] of this.subscriptions) await this.subscribe(filter, s.onMessage, s.atMostOnce);
+      for (const [topic, payload] of this.retained) await this.publish(topic, payload, true);
+    } catch (error) {
+      this.onStatus?.({ state: "failed", detail: `could not subscribe again: ${(error as Error).message}` });
+    }
   }
 
   /**
@@ -100,6 +150,7 @@ export class MqttConnection {
    * QoS 0 writes no PUBACK. With clean sessions QoS 1 redelivers nothing after a reconnect anyway.
    */
   async subscribe(filter: string, onMessage: MessageHandler, atMostOnce = false): Promise<void> {
+    this.subscriptions.set(filter, { onMessage, atMostOnce });
     const qos = atMostOnce ? mqtt.QoS.AtMostOnce : mqtt.QoS.AtLeastOnce;
     await this.connection.subscribe(filter, qos, (topic, payload) => {
       onMessage(topic, Buffer.from(payload));
@@ -107,7 +158,18 @@ export class MqttConnection {
   }
 
   async publish(topic: string, payload: Buffer, retain = false): Promise<void> {
+    if (retain) {
+      // Another session owns this topic now: publishing (even "offline") would overwrite its message.
+      if (this.released.has(topic)) return;
+      this.retained.set(topic, payload);
+    }
     await this.connection.publish(topic, payload, mqtt.QoS.AtLeastOnce, retain);
+  }
+
+  /** Stops publishing retained messages to `topic` (a newer session took it over). */
+  releaseRetained(topic: string): void {
+    this.released.add(topic);
+    this.retained.delete(topic);
   }
 
   /** Disconnects cleanly (no last will); idempotent. */

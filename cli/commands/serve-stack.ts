@@ -1,0 +1,182 @@
+import path from "node:path";
+import { clientId } from "../../protocol";
+import { awsCredentials, type CredentialsSource } from "../aws/credentials";
+import { iotUrlOverride, IOT_URL_OVERRIDE_ENV, type AdjustConfig } from "../aws/iot-override";
+import { discoverStack, type DiscoveredStack } from "../discovery/discover";
+import { MqttConnection } from "../mqtt-connection";
+import type { Reporter } from "../reporter";
+import { FunctionBuilder } from "../runtime/builder";
+import { WorkerPool } from "../runtime/worker-pool";
+import { Session, type ServedFunction, type SessionEvents } from "../session";
+import { UserError } from "../user-error";
+
+/** `pulumi-live serve` (a deployed stack) options as given on the command line. */
+export interface ServeStackOptions {
+  /** `--stack NAME`; the selected stack by default. */
+  stack?: string;
+  /** `--cwd DIR`: the project folder; the current directory by default. */
+  cwd?: string;
+  /** `--only a,b`: serve these live functions only. */
+  only?: string[];
+  /** `--profile NAME`: the AWS profile; the default chain's choice by default. */
+  profile?: string;
+  /** Local workers at most, across functions. @default 16 */
+  concurrency?: number;
+  /** Rebuild on edits. @default true */
+  watch?: boolean;
+  reporter: Reporter;
+  /** Environment of `pulumi` and of the credential chain; `process.env` by default. */
+  env?: NodeJS.ProcessEnv;
+  /** Replaces the default credential chain (tests). */
+  credentials?: CredentialsSource;
+  /** Only for tests of the AWS path: see `MqttConnectionOptions.adjustConfig`. */
+  adjustConfig?: AdjustConfig;
+  /** MQTT keepalive (s). @default 30 */
+  keepAliveSeconds?: number;
+}
+
+export interface StackServer {
+  stack: DiscoveredStack;
+  session: Session;
+  pool: WorkerPool;
+  builders: Map<string, FunctionBuilder>;
+  /** Resolves when a newer session of the stack took over; this one has then closed itself. */
+  takenOver: Promise<{ sessionId: string; host?: string }>;
+  close(): Promise<void>;
+}
+
+function builderFor(
+  fn: DiscoveredStack["functions"][number],
+  root: string,
+  watch: boolean,
+  reporter: Reporter,
+): FunctionBuilder {
+  let first = true;
+  return new FunctionBuilder({
+    name: fn.name,
+    entry: fn.file,
+    exportName: fn.exportName,
+    outDir: path.join(root, ".pulumi-live", "build", fn.functionId),
+    watch,
+    cwd: root,
+    onBuild: (result) => {
+      reporter.build({
+        name: fn.name,
+        ok: result.ok,
+        durationMs: result.durationMs,
+        error: result.ok ? undefined : result.error,
+        first,
+      });
+      first = false;
+    },
+  });
+}
+
+/**
+ * Serves a deployed stack's live functions: discovery through the pulumi CLI, the developer's AWS
+ * credentials, builds and workers, and a session on the stack's AWS IoT endpoint. A newer session of the
+ * same stack takes over: this one then says so, leaves the presence to it and closes.
+ */
+export async function startStackServer(options: ServeStackOptions): Promise<StackServer> {
+  const { reporter } = options;
+  const env = options.env ?? process.env;
+  const concurrency = options.concurrency ?? 16;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new UserError(`--concurrency must be a whole number ≥ 1 (got ${options.concurrency}).`);
+  }
+  const stack = await discoverStack({ stack: options.stack, cwd: options.cwd, only: options.only, env });
+  const credentials = options.credentials ?? awsCredentials({ profile: options.profile, env });
+  // Fail now, with the command that fixes it, rather than as a refused WebSocket handshake.
+  await credentials.get();
+  const adjustConfig = options.adjustConfig ?? iotUrlOverride(env);
+  if (adjustConfig && !options.adjustConfig) {
+    reporter.status({ message: `${IOT_URL_OVERRIDE_ENV} is set: connecting to a test broker, not AWS IoT` });
+  }
+
+  const cleanup: (() => Promise<unknown>)[] = [];
+  const closeAll = async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined);
+  };
+  try {
+    const watch = options.watch ?? true;
+    const builders = new Map<string, FunctionBuilder>();
+    const served: ServedFunction[] = [];
+    for (const fn of stack.functions) {
+      const builder = builderFor(fn, stack.root, watch, reporter);
+      cleanup.push(() => builder.dispose());
+      builders.set(fn.name, builder);
+      served.push({
+        name: fn.name,
+        functionId: fn.functionId,
+        exportName: fn.exportName,
+        ready: () => builder.ready(),
+      });
+    }
+    await Promise.all([...builders.values()].map((b) => b.start()));
+
+    const pool = new WorkerPool({
+      concurrency,
+      onLog: (e) =>
+        reporter.log({ name: e.functionName, requestId: e.requestId, stream: e.stream, line: e.line }),
+    });
+    cleanup.push(() => pool.close());
+
+    const { session: recorded } = stack;
+    let connection: MqttConnection | undefined;
+    let onTakeover: (e: { sessionId: string; host?: string }) => void = () => undefined;
+    const takenOver = new Promise<{ sessionId: string; host?: string }>((resolve) => (onTakeover = resolve));
+    const events: SessionEvents = {
+      invoke: (e) => reporter.invoke(e),
+      result: (e) => reporter.result(e),
+      drop: (e) => reporter.drop(e),
+      status: (e) => reporter.status(e),
+      takeover: (e) => {
+        // The newer session owns the presence now: this one must not clear it on the way out.
+        connection?.releaseRetained(session.topics.presence);
+        reporter.takeover(e);
+        onTakeover(e);
+      },
+    };
+    const session: Session = new Session({
+      key: recorded.key,
+      prefix: recorded.prefix,
+      functions: served,
+      runner: pool,
+      events,
+      connect: async (will, suffix) => {
+        connection = await MqttConnection.connect({
+          target: { kind: "iot", endpoint: recorded.endpoint, region: recorded.region, credentials },
+          clientId: clientId(recorded.clientPrefix, "cli", suffix),
+          will,
+          keepAliveSeconds: options.keepAliveSeconds ?? 30,
+          adjustConfig,
+          onStatus: (s) =>
+            reporter.status({
+              message: `AWS IoT connection ${s.state}${s.detail ? `: ${s.detail}` : ""}`,
+            }),
+        });
+        return connection;
+      },
+    });
+    cleanup.push(() => session.close());
+    await session.start().catch((error: Error) => {
+      throw new UserError(
+        `${error.message}\nCheck that your AWS identity may use the stack's IoT topics (the IAM policy in ` +
+          `the README, "Serve from your machine"), and that ${recorded.endpoint} is reachable.`,
+      );
+    });
+
+    reporter.ready({
+      mode: "aws",
+      broker: recorded.endpoint,
+      functions: stack.functions.map((f) => ({ name: f.name, handler: f.handler })),
+    });
+    let closing: Promise<void> | undefined;
+    const close = () => (closing ??= closeAll());
+    void takenOver.then(close);
+    return { stack, session, pool, builders, takenOver, close };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

@@ -1,0 +1,139 @@
+import { randomBytes } from "node:crypto";
+import { Reassembler, clientId, stackTopics, type PresenceMessage } from "../../protocol";
+import { awsCredentials, type CredentialsSource } from "../aws/credentials";
+import { iotUrlOverride, type AdjustConfig } from "../aws/iot-override";
+import { handlerExists, readStack } from "../discovery/discover";
+import { MqttConnection } from "../mqtt-connection";
+
+export interface StatusOptions {
+  stack?: string;
+  cwd?: string;
+  profile?: string;
+  env?: NodeJS.ProcessEnv;
+  credentials?: CredentialsSource;
+  adjustConfig?: AdjustConfig;
+  /** How long to wait for the retained presence after subscribing (ms). @default 2000 */
+  presenceWaitMs?: number;
+}
+
+/** What `pulumi-live status` reports (also its `--json` form). */
+export interface StackStatus {
+  project: string;
+  stack: string;
+  endpoint?: string;
+  region?: string;
+  functions: {
+    name: string;
+    functionId: string;
+    handler: string;
+    live: boolean;
+    functionName: string;
+    sourceFound: boolean;
+  }[];
+  session:
+    | {
+        state: "online";
+        sessionId: string;
+        host?: string;
+        pid?: number;
+        startedAt: number;
+        functions: string[];
+      }
+    | { state: "offline" }
+    | { state: "not-live" }
+    | { state: "unknown"; reason: string };
+}
+
+/** Reads the retained presence of the stack: one subscription, then disconnect. */
+async function readPresence(
+  options: StatusOptions,
+  session: NonNullable<Awaited<ReturnType<typeof readStack>>["session"]>,
+): Promise<PresenceMessage | undefined> {
+  const credentials = options.credentials ?? awsCredentials({ profile: options.profile, env: options.env });
+  await credentials.get();
+  const connection = await MqttConnection.connect({
+    target: { kind: "iot", endpoint: session.endpoint, region: session.region, credentials },
+    clientId: clientId(session.clientPrefix, "cli", `status-${randomBytes(4).toString("hex")}`),
+    adjustConfig: options.adjustConfig ?? iotUrlOverride(options.env),
+  });
+  try {
+    const topic = stackTopics(session.prefix).presence;
+    let found: (p: PresenceMessage | undefined) => void = () => undefined;
+    const presence = new Promise<PresenceMessage | undefined>((resolve) => (found = resolve));
+    const reassembler = new Reassembler(session.key);
+    await connection.subscribe(topic, (t, payload) => {
+      if (payload.length === 0) return found(undefined);
+      const message = reassembler.push(t, payload);
+      if (message?.type === "presence") found(message);
+    });
+    // A retained message follows the SUBACK at once; no message at all means none is retained.
+    const timer = setTimeout(() => found(undefined), options.presenceWaitMs ?? 2000);
+    return await presence.finally(() => clearTimeout(timer));
+  } finally {
+    await connection.close();
+  }
+}
+
+/** The stack's live functions, whether a session serves them and whose, the endpoint and region. */
+export async function stackStatus(options: StatusOptions = {}): Promise<StackStatus> {
+  const record = await readStack({ stack: options.stack, cwd: options.cwd, env: options.env });
+  const status: StackStatus = {
+    project: record.project,
+    stack: record.stack,
+    endpoint: record.session?.endpoint,
+    region: record.session?.region,
+    functions: record.functions.map((f) => ({
+      name: f.name,
+      functionId: f.functionId,
+      handler: f.handler,
+      live: f.live,
+      functionName: f.functionName,
+      sourceFound: handlerExists(f, record.root),
+    })),
+    session: { state: "not-live" },
+  };
+  if (!record.session) return status;
+  try {
+    const presence = await readPresence(options, record.session);
+    status.session =
+      presence?.online === true
+        ? {
+            state: "online",
+            sessionId: presence.sessionId,
+            host: presence.host,
+            pid: presence.pid,
+            startedAt: presence.startedAt,
+            functions: presence.functions,
+          }
+        : { state: "offline" };
+  } catch (error) {
+    status.session = { state: "unknown", reason: (error as Error).message };
+  }
+  return status;
+}
+
+/** The status as lines for people. */
+export function formatStatus(status: StackStatus, now = Date.now()): string {
+  const lines = [`stack     ${status.project}/${status.stack}`];
+  if (status.endpoint) lines.push(`endpoint  ${status.endpoint} (${status.region})`);
+  const s = status.session;
+  if (s.state === "online") {
+    const since = Math.max(0, Math.round((now - s.startedAt) / 60_000));
+    const where = `${s.host ?? "unknown host"}${s.pid ? `, pid ${s.pid}` : ""}`;
+    lines.push(`session   online: ${s.sessionId} on ${where}, for ${since} min`);
+  } else if (s.state === "offline") {
+    lines.push("session   none online: live functions fail fast or fall back. Start one: pulumi-live serve");
+  } else if (s.state === "not-live") {
+    lines.push("session   none: the stack is not in live mode (pulumi config set live true && pulumi up)");
+  } else lines.push(`session   unknown: ${s.reason}`);
+  lines.push("functions");
+  const width = Math.max(0, ...status.functions.map((f) => f.name.length));
+  for (const f of status.functions) {
+    const serving = s.state === "online" && s.functions.includes(f.functionId) ? ", served" : "";
+    const state = f.live ? `live${serving}` : "not live";
+    const missing = f.sourceFound ? "" : "  (source missing here)";
+    lines.push(`  ${f.name.padEnd(width)}  ${f.handler}  ${state}${missing}`);
+  }
+  if (status.functions.length === 0) lines.push("  (none: the stack has no LiveFunction)");
+  return lines.join("\n") + "\n";
+}

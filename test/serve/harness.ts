@@ -1,0 +1,99 @@
+import { connectAsync } from "mqtt";
+import { Reassembler, stackTopics, type PresenceMessage } from "../../protocol";
+import type { StackSession } from "../../cli/discovery/stack-export";
+import { createRelay, type Relay } from "../../stub/relay";
+import { DEFAULT_ACK_TIMEOUT_MS } from "../../stub/config";
+
+export { lambdaContext } from "../stub/harness";
+
+/** The worker handler of the serve tests: records each execution in COUNT_FILE, then waits `waitMs`. */
+export const COUNTING_WORKER = `import { appendFileSync } from "node:fs";
+export async function handler(event: { id: string; waitMs?: number }) {
+  appendFileSync(process.env.COUNT_FILE!, event.id + "\\n");
+  await new Promise((resolve) => setTimeout(resolve, event.waitMs ?? 0));
+  return { id: event.id, live: process.env.PULUMI_LIVE };
+}
+`;
+
+/** A relay stub of one function of the stack, through a plain broker, with the function's environment. */
+export function stubRelay(
+  url: string,
+  session: StackSession,
+  functionId: string,
+  env: Record<string, string>,
+): Relay {
+  return createRelay(
+    {
+      prefix: session.prefix,
+      functionId,
+      key: session.key,
+      clientPrefix: session.clientPrefix,
+      stack: `${session.project}/${session.stack}`,
+      broker: { kind: "url", url },
+      ackTimeoutMs: DEFAULT_ACK_TIMEOUT_MS,
+    },
+    { env, log: () => undefined },
+  );
+}
+
+/** Resolves with the first presence of the stack on the broker that matches; rejects after `timeoutMs`. */
+export async function presenceWhere(
+  url: string,
+  session: StackSession,
+  match: (p: PresenceMessage) => boolean,
+  timeoutMs = 15_000,
+): Promise<PresenceMessage> {
+  const topic = stackTopics(session.prefix).presence;
+  const client = await connectAsync(url, { protocolVersion: 4, reconnectPeriod: 200 });
+  try {
+    return await new Promise<PresenceMessage>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no matching presence within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      client.on("message", (t, payload) => {
+        const message = new Reassembler(session.key).push(t, payload);
+        if (message?.type === "presence" && match(message)) {
+          clearTimeout(timer);
+          resolve(message);
+        }
+      });
+      client.subscribe(topic, { qos: 1 });
+    });
+  } finally {
+    await client.endAsync(true);
+  }
+}
+
+/** An aedes broker over WebSocket on 127.0.0.1 that records each handshake's URL; restartable on its port. */
+export async function startAedes(port = 0): Promise<{
+  url: string;
+  port: number;
+  handshakes: string[];
+  close(): Promise<void>;
+}> {
+  const { once } = await import("node:events").then((m) => m.default ?? m);
+  const { WebSocketServer, createWebSocketStream } = await import("ws");
+  const { Aedes } = await import("aedes");
+  const broker = await Aedes.createBroker();
+  const server = new WebSocketServer({ host: "127.0.0.1", port });
+  const handshakes: string[] = [];
+  server.on("connection", (socket, request) => {
+    handshakes.push(request.url ?? "");
+    const stream = createWebSocketStream(socket);
+    stream.on("error", () => socket.terminate());
+    broker.handle(stream as never, request);
+  });
+  await once(server, "listening");
+  const bound = (server.address() as { port: number }).port;
+  return {
+    url: `ws://127.0.0.1:${bound}`,
+    port: bound,
+    handshakes,
+    close: async () => {
+      for (const client of server.clients) client.terminate();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,19 @@
+import test from "ava";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { developerPolicyDocument } from "../../sdk/iot-policy";
+
+test('the README\'s "Serve from your machine" policy is developerPolicyDocument for the demo stack', async (t) => {
+  const text = await readFile(path.join(__dirname, "../../../cli/README-serve.md"), "utf8");
+  const block = /```json\n([\s\S]*?)\n```/.exec(text)?.[1];
+  t.deepEqual(
+    JSON.parse(block ?? "null"),
+    developerPolicyDocument({
+      partition: "aws",
+      region: "eu-west-1",
+      accountId: "123456789012",
+      prefix: "pulumi-live/pulumi-live-demo/dev",
+      clientPrefix: "pulumi-live-ba6ac0b1b603-",
+    }),
+  );
+});

@@ -123,16 +123,20 @@ export function developerPolicyDocument(scope: IotScope): PolicyDocument {
         Condition: { "ForAllValues:StringEquals": { "iot:ConnectAttributes": ["LastWill"] } },
       },
       {
-        Sid: "SubscribeRequests",
+        // The session watches presence too: `status`, and a newer session taking over.
+        Sid: "SubscribeRequestsAndPresence",
         Effect: "Allow",
         Action: ["iot:Subscribe"],
-        Resource: [arn(scope, "topicfilter", `${prefix}/req/*`)],
+        Resource: [
+          arn(scope, "topicfilter", `${prefix}/req/*`),
+          arn(scope, "topicfilter", `${prefix}/presence`),
+        ],
       },
       {
-        Sid: "ReceiveRequests",
+        Sid: "ReceiveRequestsAndPresence",
         Effect: "Allow",
         Action: ["iot:Receive"],
-        Resource: [arn(scope, "topic", `${prefix}/req/*`)],
+        Resource: [arn(scope, "topic", `${prefix}/req/*`), arn(scope, "topic", `${prefix}/presence`)],
       },
       {
         Sid: "PublishResponsesAndPresence",

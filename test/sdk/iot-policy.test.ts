@@ -83,16 +83,22 @@ test("the developer's policy: last will allowed, requests in, responses and reta
         Condition: { "ForAllValues:StringEquals": { "iot:ConnectAttributes": ["LastWill"] } },
       },
       {
-        Sid: "SubscribeRequests",
+        Sid: "SubscribeRequestsAndPresence",
         Effect: "Allow",
         Action: ["iot:Subscribe"],
-        Resource: ["arn:aws-cn:iot:eu-west-1:123456789012:topicfilter/pulumi-live/demo/dev/req/*"],
+        Resource: [
+          "arn:aws-cn:iot:eu-west-1:123456789012:topicfilter/pulumi-live/demo/dev/req/*",
+          "arn:aws-cn:iot:eu-west-1:123456789012:topicfilter/pulumi-live/demo/dev/presence",
+        ],
       },
       {
-        Sid: "ReceiveRequests",
+        Sid: "ReceiveRequestsAndPresence",
         Effect: "Allow",
         Action: ["iot:Receive"],
-        Resource: ["arn:aws-cn:iot:eu-west-1:123456789012:topic/pulumi-live/demo/dev/req/*"],
+        Resource: [
+          "arn:aws-cn:iot:eu-west-1:123456789012:topic/pulumi-live/demo/dev/req/*",
+          "arn:aws-cn:iot:eu-west-1:123456789012:topic/pulumi-live/demo/dev/presence",
+        ],
       },
       {
         Sid: "PublishResponsesAndPresence",

@@ -4,8 +4,9 @@ import path from "node:path";
 import { developerPolicyDocument } from "../../sdk/iot-policy";
 
 test('the README\'s "Serve from your machine" policy is developerPolicyDocument for the demo stack', async (t) => {
-  const text = await readFile(path.join(__dirname, "../../../cli/README-serve.md"), "utf8");
-  const block = /```json\n([\s\S]*?)\n```/.exec(text)?.[1];
+  const text = await readFile(path.join(__dirname, "../../../README.md"), "utf8");
+  const section = text.slice(text.indexOf("## Serve from your machine"));
+  const block = /```json\n([\s\S]*?)\n```/.exec(section)?.[1];
   t.deepEqual(
     JSON.parse(block ?? "null"),
     developerPolicyDocument({

@@ -1,8 +1,12 @@
 import { parseArgs } from "node:util";
+import { runInitCommand } from "./commands/init";
+import { runInvokeCommand } from "./commands/invoke";
+import { runReplayCommand } from "./commands/replay";
 import { startLocalServer } from "./commands/serve-local";
 import { startStackServer } from "./commands/serve-stack";
 import { formatStatus, stackStatus } from "./commands/status";
-import { humanReporter, jsonReporter, type Reporter } from "./reporter";
+import { normalizeInspectFlag } from "./debug/inspector";
+import { humanReporter, jsonReporter, terminalOptions, type Reporter } from "./reporter";
 import { UserError } from "./user-error";
 
 const HELP = `pulumi-live — live AWS Lambda development for Pulumi
@@ -11,6 +15,14 @@ Usage:
   pulumi-live serve --local --function NAME=PATH.EXPORT [...]   run the whole loop on this machine
   pulumi-live serve [--stack NAME] [--cwd DIR] [--only a,b]     serve a deployed stack's live functions
   pulumi-live status [--stack NAME] [--cwd DIR]                 the stack's live functions and its session
+  pulumi-live invoke FUNCTION [--event FILE|-] [--local]        invoke a deployed (or local) function
+  pulumi-live replay REQUEST-ID|FILE [--json]                   run a recorded invocation again, locally
+  pulumi-live init [vscode]                                     ignore .pulumi-live/; write a VS Code launch config
+
+Options of serve, both modes:
+  --inspect[=HOST:PORT]        make handlers debuggable (default 127.0.0.1:9229); held invocations are not killed
+  --record N                   invocation records kept per function in .pulumi-live/log (default 100)
+  --no-record                  keep no records
 
 Options of serve (a deployed stack) and status:
   --stack NAME                 the Pulumi stack (default: the selected one)
@@ -47,9 +59,12 @@ function wholeNumber(flag: string, value: string | undefined): number | undefine
 
 async function serve(args: string[], stdout: (s: string) => void): Promise<void> {
   const { values } = parseArgs({
-    args,
+    args: normalizeInspectFlag(args),
     allowPositionals: false,
     options: {
+      inspect: { type: "string" },
+      record: { type: "string" },
+      "no-record": { type: "boolean" },
       local: { type: "boolean" },
       function: { type: "string", multiple: true },
       port: { type: "string" },
@@ -67,7 +82,9 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
   });
   const reporter: Reporter = values.json
     ? jsonReporter(stdout)
-    : humanReporter(stdout, { color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR });
+    : humanReporter(stdout, { ...terminalOptions(process.stdout, process.env), cwd: process.cwd() });
+  const inspect = values.inspect === "" ? true : values.inspect;
+  const record = values["no-record"] ? false : wholeNumber("--record", values.record);
   const stackFlags = (["stack", "cwd", "only", "profile"] as const).filter((f) => values[f] !== undefined);
   const localFlags = (["function", "port", "broker", "timeout", "env"] as const).filter(
     (f) => values[f] !== undefined,
@@ -93,6 +110,8 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
         timeoutSeconds: wholeNumber("--timeout", values.timeout),
         env: values.env,
         watch: !values["no-watch"],
+        inspect,
+        record,
         reporter,
       })
     : await startStackServer({
@@ -105,6 +124,8 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
         profile: values.profile,
         concurrency: wholeNumber("--concurrency", values.concurrency),
         watch: !values["no-watch"],
+        inspect,
+        record,
         reporter,
       });
   const takenOver = "takenOver" in server ? server.takenOver : new Promise<never>(() => undefined);
@@ -163,11 +184,21 @@ export async function main(
       await status(rest, stdout);
       return 0;
     }
+    const io = {
+      stdout,
+      stderr: (s: string) => void process.stderr.write(s),
+      cwd: process.cwd(),
+      env: process.env,
+    };
+    if (command === "invoke") return await runInvokeCommand(rest, io);
+    if (command === "replay") return await runReplayCommand(rest, io);
+    if (command === "init") return await runInitCommand(rest, io);
     throw new UserError(`Unknown command "${command}". Run pulumi-live --help for the commands.`);
   } catch (error) {
     const e = error as Error & { code?: string };
     if (error instanceof UserError || e.code?.startsWith("ERR_PARSE_ARGS")) {
-      process.stderr.write(`pulumi-live: ${e.message}\n`);
+      const hint = error instanceof UserError ? "" : ". Run pulumi-live --help for the commands and options.";
+      process.stderr.write(`pulumi-live: ${e.message}${hint}\n`);
       return 2;
     }
     process.stderr.write(`pulumi-live: unexpected error (a bug; please report it):\n${e.stack ?? e}\n`);

@@ -1,9 +1,19 @@
+import path from "node:path";
 import type { LambdaError } from "../protocol";
+import { codeFrame, firstUserFrame } from "./output/code-frame";
+import { Spinner } from "./output/spinner";
 import type { SessionEvents } from "./session";
 
 /** Everything the serve command tells its user; `--json` turns it into one NDJSON event per line. */
 export interface Reporter extends SessionEvents {
-  ready(e: { gateway?: string; broker?: string; mode: "local" | "aws"; functions: ReadyFunction[] }): void;
+  ready(e: {
+    gateway?: string;
+    broker?: string;
+    mode: "local" | "aws";
+    functions: ReadyFunction[];
+    /** The debugger's WebSocket URL, when debugging. */
+    inspector?: string;
+  }): void;
   build(e: { name: string; ok: boolean; durationMs: number; error?: string; first: boolean }): void;
   log(e: { name: string; requestId: string; stream: "stdout" | "stderr"; line: string }): void;
   error(e: { message: string }): void;
@@ -21,6 +31,7 @@ type Write = (text: string) => void;
 interface Stats {
   durations: number[];
   errors: number;
+  cold: number;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -28,11 +39,21 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+function summarize(stats: Stats) {
+  const sorted = [...stats.durations].sort((a, b) => a - b);
+  return {
+    invocations: sorted.length,
+    errors: stats.errors,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+  };
+}
+
 /** NDJSON: the first line is `{"type":"ready",...}`; then invoke, result, build, log, error, status events. */
 export function jsonReporter(write: Write): Reporter {
   const emit = (type: string, body: object) =>
     write(JSON.stringify({ type, time: Date.now(), ...body }) + "\n");
-  const stats: Stats = { durations: [], errors: 0 };
+  const stats: Stats = { durations: [], errors: 0, cold: 0 };
   return {
     ready: (e) => emit("ready", e),
     build: (e) => emit("build", e),
@@ -47,37 +68,92 @@ export function jsonReporter(write: Write): Reporter {
     drop: (e) => emit("drop", e),
     status: (e) => emit("status", e),
     takeover: (e) => emit("takeover", e),
-    summary: () => {
-      const sorted = [...stats.durations].sort((a, b) => a - b);
-      emit("summary", {
-        invocations: sorted.length,
-        errors: stats.errors,
-        p50: percentile(sorted, 50),
-        p95: percentile(sorted, 95),
-      });
-    },
+    summary: () => emit("summary", summarize(stats)),
   };
+}
+
+/** How the human reporter writes, usually from {@link terminalOptions}. */
+export interface HumanReporterOptions {
+  /** ANSI colours. */
+  color: boolean;
+  /** A terminal: a spinner shows while starting and reconnecting. @default false */
+  interactive?: boolean;
+  /** Paths in stacks and code frames are shown relative to this folder. @default process.cwd() */
+  cwd?: string;
+  /**
+   * Quick invocations print as one line with their logs under it; one running longer than this (ms)
+   * prints its line at once and streams its logs. @default 1000
+   */
+  streamAfterMs?: number;
+}
+
+/** Colour and spinner only for a terminal, and no colour when `NO_COLOR` is set (no-color.org). */
+export function terminalOptions(
+  stream: { isTTY?: boolean },
+  env: NodeJS.ProcessEnv,
+): Pick<HumanReporterOptions, "color" | "interactive"> {
+  const tty = stream.isTTY === true;
+  return { color: tty && !env.NO_COLOR, interactive: tty && env.TERM !== "dumb" };
 }
 
 const COLORS = [36, 35, 33, 32, 34, 96, 95, 93, 92, 94];
 
+interface Pending {
+  name: string;
+  logs: string[];
+  /** Its line is printed already and its logs go straight out. */
+  streaming: boolean;
+  timer?: NodeJS.Timeout;
+}
+
 /** Lines for people: one per invocation, logs indented under it, colour when the terminal takes it. */
-export function humanReporter(write: Write, options: { color: boolean }): Reporter {
+export function humanReporter(write: Write, options: HumanReporterOptions): Reporter {
+  const cwd = options.cwd ?? process.cwd();
   const paint = (code: number, text: string) => (options.color ? `\u001b[${code}m${text}\u001b[0m` : text);
   const dim = (text: string) => paint(2, text);
-  const stats: Stats = { durations: [], errors: 0 };
+  const spinner = options.interactive ? new Spinner(write, (frame) => paint(36, frame)) : undefined;
+  const out = (text: string) => (spinner ? spinner.print(text) : write(text));
+  const stats: Stats = { durations: [], errors: 0, cold: 0 };
+  const pending = new Map<string, Pending>();
+  const built: string[] = [];
   const requestColor = (id: string) =>
     COLORS[parseInt(id.replace(/[^0-9a-f]/gi, "").slice(-2) || "0", 16) % 10];
   const short = (id: string) => id.slice(0, 8);
+  const bar = (requestId: string) => paint(requestColor(requestId), "│");
+  const ms = (n: number) => `${n < 10 ? n.toFixed(1) : n.toFixed(0)} ms`;
+  const relative = (line: string) => line.split(cwd + path.sep).join("");
   const formatError = (error: LambdaError) => {
-    const trace = error.trace.slice(1).map((line) => `      ${dim(line.trim())}`);
-    return [`    ${paint(31, `${error.errorType}: ${error.errorMessage}`)}`, ...trace].join("\n");
+    const lines = [`    ${paint(31, `${error.errorType}: ${error.errorMessage}`)}`];
+    const at = firstUserFrame(error.trace, cwd);
+    const frame = at && codeFrame(at);
+    if (at && frame) {
+      lines.push(`    ${dim(`${path.relative(cwd, at.file)}:${at.line}:${at.column}`)}`);
+      lines.push(...frame.map((line) => `      ${line.startsWith(">") ? paint(31, line) : dim(line)}`));
+    }
+    lines.push(...error.trace.slice(1).map((line) => `      ${dim(relative(line.trim()))}`));
+    return lines.join("\n") + "\n";
   };
+  const head = (mark: string, name: string, requestId: string) =>
+    `${mark} ${name} ${paint(requestColor(requestId), short(requestId))}`;
+  const logLine = (requestId: string, line: string) => `  ${bar(requestId)} ${line}\n`;
+  const startStreaming = (requestId: string, p: Pending) => {
+    if (p.streaming) return;
+    p.streaming = true;
+    out(`${head(paint(requestColor(requestId), "→"), p.name, requestId)} ${dim("running…")}\n`);
+    out(p.logs.map((line) => logLine(requestId, line)).join(""));
+    p.logs = [];
+  };
+  spinner?.start("starting…");
   return {
     ready: (e) => {
+      spinner?.stop();
       const lines = [paint(1, `pulumi-live ${e.mode === "local" ? "local mode" : "serving"}`)];
       if (e.gateway) lines.push(`  gateway   ${e.gateway}`);
       if (e.broker) lines.push(`  broker    ${e.broker}`);
+      if (e.inspector) {
+        lines.push(`  debugger  ${e.inspector}`);
+        lines.push(dim("            attach VS Code or chrome://inspect; breakpoints go in the .ts source"));
+      }
       lines.push("  functions");
       const width = Math.max(...e.functions.map((f) => f.name.length));
       for (const f of e.functions) {
@@ -85,12 +161,7 @@ export function humanReporter(write: Write, options: { color: boolean }): Report
       }
       if (e.gateway) {
         const first = e.functions[0]?.name ?? "api";
-        lines.push(
-          dim(`  Call one: curl ${e.gateway}/${first}/  or, as Lambda's Invoke API:`),
-          dim(
-            `  aws lambda invoke --endpoint-url ${e.gateway} --function-name ${first} --payload '{}' --cli-binary-format raw-in-base64-out out.json`,
-          ),
-        );
+        lines.push(dim(`  Call one: curl ${e.gateway}/${first}/  or  pulumi-live invoke ${first} --local`));
       }
       lines.push(
         dim("  Edit a handler and call again: the next invocation runs the new code. Ctrl+C stops."),
@@ -98,34 +169,62 @@ export function humanReporter(write: Write, options: { color: boolean }): Report
       write(lines.join("\n") + "\n");
     },
     build: (e) => {
-      if (e.ok) write(`${paint(32, "✓")} built ${e.name} ${dim(`in ${e.durationMs.toFixed(0)} ms`)}\n`);
-      else
-        write(
-          `${paint(31, "✗")} build of ${e.name} failed; invocations fail until it is fixed\n${e.error}\n`,
-        );
+      if (e.first && spinner?.active) {
+        built.push(e.name);
+        spinner.start(`starting… built ${built.join(", ")}`);
+      }
+      const took = dim(`in ${ms(e.durationMs)}`);
+      if (e.ok) out(`${paint(32, "✓")} ${e.first ? "built" : "rebuilt"} ${e.name} ${took}\n`);
+      else {
+        const error = (e.error ?? "").replace(/^(?=.)/gm, "  ");
+        out(`${paint(31, "✗")} build of ${e.name} failed; invocations fail until it is fixed\n${error}\n`);
+      }
     },
-    log: (e) => write(`  ${paint(requestColor(e.requestId), "│")} ${e.line}\n`),
-    error: (e) => write(`${paint(31, "error")} ${e.message}\n`),
-    invoke: (e) => write(`${paint(requestColor(e.requestId), "→")} ${e.name} ${dim(short(e.requestId))}\n`),
+    log: (e) => {
+      const p = pending.get(e.requestId);
+      if (p && !p.streaming) p.logs.push(e.line);
+      else out(logLine(e.requestId, e.line));
+    },
+    error: (e) => {
+      spinner?.stop();
+      out(`${paint(31, "error")} ${e.message}\n`);
+    },
+    invoke: (e) => {
+      const p: Pending = { name: e.name, logs: [], streaming: false };
+      pending.set(e.requestId, p);
+      p.timer = setTimeout(() => startStreaming(e.requestId, p), options.streamAfterMs ?? 1000).unref();
+    },
     result: (e) => {
       stats.durations.push(e.durationMs);
       if (e.error) stats.errors++;
+      if (e.coldStart) stats.cold++;
+      const p = pending.get(e.requestId);
+      pending.delete(e.requestId);
+      clearTimeout(p?.timer);
       const mark = e.error ? paint(31, "✗") : paint(32, "✓");
-      const cold = e.coldStart ? dim(" (cold)") : "";
-      const head = `${mark} ${e.name} ${paint(requestColor(e.requestId), short(e.requestId))} ${e.durationMs.toFixed(0)} ms${cold}`;
-      write(e.error ? `${head}\n${formatError(e.error)}\n` : `${head}\n`);
+      const cold = e.coldStart ? `  ${paint(33, "cold")}` : "";
+      const logs = (p?.logs ?? []).map((line) => logLine(e.requestId, line)).join("");
+      out(`${head(mark, e.name, e.requestId)}  ${ms(e.durationMs)}${cold}\n${logs}`);
+      if (e.error) out(formatError(e.error));
     },
-    drop: (e) => write(dim(`dropped a message on ${e.topic}: ${e.reason}\n`)),
-    status: (e) => write(`${paint(33, "•")} ${e.message}\n`),
+    drop: (e) => out(dim(`dropped a message on ${e.topic}: ${e.reason}\n`)),
+    status: (e) => {
+      if (spinner && /\binterrupted\b/.test(e.message))
+        return spinner.start(e.message.replace(/\binterrupted\b/, "lost; reconnecting"));
+      if (spinner?.active && /\b(resumed|connected)\b/.test(e.message)) spinner.stop();
+      out(`${paint(33, "•")} ${e.message}\n`);
+    },
     takeover: (e) =>
-      write(`${paint(33, "•")} another session (${e.sessionId}${e.host ? ` on ${e.host}` : ""}) took over\n`),
+      out(`${paint(33, "•")} another session (${e.sessionId}${e.host ? ` on ${e.host}` : ""}) took over\n`),
     summary: () => {
-      const sorted = [...stats.durations].sort((a, b) => a - b);
-      write(
-        `${sorted.length} invocations, ${stats.errors} errors` +
-          (sorted.length ? `, p50 ${percentile(sorted, 50)} ms, p95 ${percentile(sorted, 95)} ms` : "") +
-          "\n",
-      );
+      spinner?.stop();
+      for (const p of pending.values()) clearTimeout(p.timer);
+      const s = summarize(stats);
+      const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+      const parts = [plural(s.invocations, "invocation"), plural(s.errors, "error")];
+      if (s.invocations > 0)
+        parts.push(plural(stats.cold, "cold start"), `p50 ${ms(s.p50)}`, `p95 ${ms(s.p95)}`);
+      write(parts.join(", ") + "\n");
     },
   };
 }

@@ -15,6 +15,9 @@ import {
 import type { MqttConnection, MqttConnectionOptions } from "./mqtt-connection";
 import type { BuildResult } from "./runtime/builder";
 import type { InvokeOutcome, InvokeRequest } from "./runtime/worker-pool";
+import type { InvocationRecorderHook, ServedInvocation } from "./served-invocation";
+
+export type { InvocationRecorderHook, ServedInvocation } from "./served-invocation";
 
 /** A function this session serves from local source. */
 export interface ServedFunction {
@@ -54,6 +57,8 @@ export interface SessionOptions {
   connect(will: NonNullable<MqttConnectionOptions["will"]>, clientSuffix: string): Promise<MqttConnection>;
   /** How long a finished request's answer is kept to answer a duplicate delivery (ms). */
   dedupeMs?: number;
+  /** Told of every invocation served, once answered (the invocation record). */
+  recorder?: InvocationRecorderHook;
 }
 
 /** How long a request may run before it is acknowledged separately from its response (ms). */
@@ -213,19 +218,55 @@ export class Session {
       envId: request.envId,
       bytes: JSON.stringify(request.event)?.length ?? 0,
     });
-    const answer = await this.run(fn, request, environment).finally(() => clearTimeout(ackTimer));
+    const served = await this.run(fn, request, environment).finally(() => clearTimeout(ackTimer));
+    const answer: Message = served.outcome.ok
+      ? { type: "response", requestId: request.requestId, result: served.outcome.result }
+      : { type: "error", requestId: request.requestId, ...served.outcome.error };
+    if (served.logs) answer.logs = served.logs;
     entry.answer = answer;
     this.counters.handled++;
     await this.send(request.responseTopic, answer);
+    served.timings.received = now;
+    served.timings.returned = Date.now();
+    this.recordServed(served);
+  }
+
+  private recordServed(served: ServedInvocation): void {
+    try {
+      this.options.recorder?.record(served);
+    } catch (error) {
+      this.options.events.status({ message: `could not record ${served.requestId}: ${String(error)}` });
+    }
   }
 
   private async run(
     fn: ServedFunction,
     request: RequestMessage,
     env: Record<string, string>,
-  ): Promise<Message> {
+  ): Promise<ServedInvocation> {
     const started = Date.now();
     const build = await fn.ready();
+    const buildMs = Date.now() - started;
+    const served = (
+      outcome: ServedInvocation["outcome"],
+      logs: string,
+      runMs: number,
+      coldStart: boolean,
+    ): ServedInvocation => ({
+      name: fn.name,
+      entry: build.entry,
+      exportName: fn.exportName,
+      requestId: request.requestId,
+      envId: request.envId,
+      event: request.event,
+      context: request.context,
+      deadline: request.deadline,
+      environment: env,
+      logs,
+      outcome,
+      coldStart,
+      timings: { received: 0, build: buildMs, run: runMs, returned: 0 },
+    });
     if (!build.ok) {
       const error = { errorType: "PulumiLive.BuildError", errorMessage: build.error, trace: [] };
       this.options.events.result({
@@ -235,7 +276,7 @@ export class Session {
         coldStart: false,
         error,
       });
-      return { type: "error", requestId: request.requestId, ...error };
+      return served({ ok: false, error }, "", 0, false);
     }
     const outcome = await this.options.runner.invoke({
       functionName: fn.name,
@@ -254,10 +295,10 @@ export class Session {
       coldStart: outcome.coldStart,
       error: outcome.ok ? undefined : outcome.error,
     });
-    const logs = outcome.logs || undefined;
-    return outcome.ok
-      ? { type: "response", requestId: request.requestId, result: outcome.result, logs }
-      : { type: "error", requestId: request.requestId, ...outcome.error, logs };
+    const result = outcome.ok
+      ? { ok: true as const, result: outcome.result }
+      : { ok: false as const, error: outcome.error };
+    return served(result, outcome.logs, outcome.durationMs, outcome.coldStart);
   }
 
   /** Clears presence, lets in-flight requests answer, disconnects. Idempotent. */

@@ -6,11 +6,15 @@ import { startGateway } from "../local/gateway";
 import type { Invoker } from "../local/invoker";
 import { MqttConnection } from "../mqtt-connection";
 import type { Reporter } from "../reporter";
-import { FunctionBuilder } from "../runtime/builder";
+import type { FunctionBuilder } from "../runtime/builder";
 import { parseFunctionSpec, type FunctionSpec } from "../runtime/handler-spec";
-import { WorkerPool } from "../runtime/worker-pool";
-import { Session, type ServedFunction } from "../session";
+import type { WorkerPool } from "../runtime/worker-pool";
+import { Session } from "../session";
 import { UserError } from "../user-error";
+import { parseInspect, type InspectAddress } from "../debug/inspector";
+import { DEFAULT_KEEP } from "../record/invocation-record";
+import type { InvocationRecorder } from "../record/recorder";
+import { startLocalRuntime } from "./local-runtime";
 
 /** `pulumi-live serve --local` options as given on the command line. */
 export interface ServeLocalOptions {
@@ -31,6 +35,14 @@ export interface ServeLocalOptions {
   maxEnvironments?: number;
   /** Rebuild on edits. @default true */
   watch?: boolean;
+  /**
+   * Open the debugger (`--inspect[=host:port]`): `true` for 127.0.0.1:9229, or `"host:port"`. Also on
+   * when the process already has an inspector open. While debugging, invocations held past their
+   * deadline are reported, not killed.
+   */
+  inspect?: string | true;
+  /** Invocation records kept per function (`--record N`), or `false` (`--no-record`). @default 100 */
+  record?: number | false;
   reporter: Reporter;
 }
 
@@ -45,6 +57,8 @@ export interface ResolvedServeLocalOptions {
   env: Record<string, string>;
   maxEnvironments: number;
   watch: boolean;
+  inspect?: InspectAddress;
+  record: number | false;
   reporter: Reporter;
 }
 
@@ -57,6 +71,10 @@ export interface LocalServer {
   session: Session;
   pool: WorkerPool;
   builders: Map<string, FunctionBuilder>;
+  /** The debugger's WebSocket URL, when debugging. */
+  inspector?: string;
+  /** Writes the invocation records, unless recording is off. */
+  recorder?: InvocationRecorder;
   close(): Promise<void>;
 }
 
@@ -96,6 +114,19 @@ export function resolveServeLocalOptions(options: ServeLocalOptions): ResolvedSe
     if (equals < 1) problems.push(`Invalid --env "${pair}": expected KEY=VALUE.`);
     else env[pair.slice(0, equals)] = pair.slice(equals + 1);
   }
+  let inspect: InspectAddress | undefined;
+  try {
+    if (options.inspect !== undefined) inspect = parseInspect(options.inspect);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  if (options.record !== undefined && options.record !== false) {
+    if (!Number.isInteger(options.record) || options.record < 1) {
+      problems.push(
+        `--record takes how many records to keep per function, 1 or more (got ${options.record}).`,
+      );
+    }
+  }
   if (options.broker !== undefined && !/^ws:\/\/[^/]+/.test(options.broker)) {
     problems.push(
       `Invalid --broker "${options.broker}": expected ws://host:port of an MQTT-over-WebSocket listener.`,
@@ -114,6 +145,8 @@ export function resolveServeLocalOptions(options: ServeLocalOptions): ResolvedSe
       positiveInteger(options.maxEnvironments, 10, "--max-environments", problems),
     ),
     watch: options.watch ?? true,
+    inspect,
+    record: options.record ?? DEFAULT_KEEP,
     reporter: options.reporter,
   };
   if (problems.length > 0) throw new UserError(problems.join("\n"));
@@ -142,50 +175,20 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
   };
   try {
+    const { builders, served, pool, recorder, inspector } = await startLocalRuntime({
+      functions: options.specs.map((spec) => ({ ...spec, functionId: functionId(spec.name) })),
+      root: options.cwd,
+      watch: options.watch,
+      concurrency: options.concurrency,
+      inspect: options.inspect,
+      record: options.record,
+      reporter,
+      cleanup,
+    });
     const broker = options.broker
       ? { url: options.broker, close: async () => undefined }
       : await startBroker({});
     cleanup.push(() => broker.close());
-
-    const builders = new Map<string, FunctionBuilder>();
-    const served: ServedFunction[] = [];
-    for (const spec of options.specs) {
-      let first = true;
-      const builder = new FunctionBuilder({
-        name: spec.name,
-        entry: spec.file,
-        exportName: spec.exportName,
-        outDir: path.join(options.cwd, ".pulumi-live", "build", functionId(spec.name)),
-        watch: options.watch,
-        cwd: options.cwd,
-        onBuild: (result) => {
-          reporter.build({
-            name: spec.name,
-            ok: result.ok,
-            durationMs: result.durationMs,
-            error: result.ok ? undefined : result.error,
-            first,
-          });
-          first = false;
-        },
-      });
-      cleanup.push(() => builder.dispose());
-      builders.set(spec.name, builder);
-      served.push({
-        name: spec.name,
-        functionId: functionId(spec.name),
-        exportName: spec.exportName,
-        ready: () => builder.ready(),
-      });
-    }
-    await Promise.all([...builders.values()].map((b) => b.start()));
-
-    const pool = new WorkerPool({
-      concurrency: options.concurrency,
-      onLog: (e) =>
-        reporter.log({ name: e.functionName, requestId: e.requestId, stream: e.stream, line: e.line }),
-    });
-    cleanup.push(() => pool.close());
 
     const session = new Session({
       key,
@@ -193,6 +196,7 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
       functions: served,
       runner: pool,
       events: reporter,
+      recorder,
       connect: (will, suffix) =>
         MqttConnection.connect({
           target: { kind: "broker", url: broker.url },
@@ -230,6 +234,7 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
     cleanup.push(() => gateway.close());
 
     reporter.ready({
+      ...(inspector ? { inspector } : {}),
       mode: "local",
       gateway: gateway.url,
       broker: broker.url,
@@ -248,6 +253,8 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
       session,
       pool,
       builders,
+      inspector,
+      recorder,
       close: () => (closing ??= closeAll()),
     };
   } catch (error) {

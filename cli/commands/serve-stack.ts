@@ -1,13 +1,15 @@
-import path from "node:path";
 import { clientId } from "../../protocol";
 import { awsCredentials, type CredentialsSource } from "../aws/credentials";
 import { iotUrlOverride, IOT_URL_OVERRIDE_ENV, type AdjustConfig } from "../aws/iot-override";
 import { discoverStack, type DiscoveredStack } from "../discovery/discover";
 import { MqttConnection } from "../mqtt-connection";
 import type { Reporter } from "../reporter";
-import { FunctionBuilder } from "../runtime/builder";
-import { WorkerPool } from "../runtime/worker-pool";
-import { Session, type ServedFunction, type SessionEvents } from "../session";
+import type { FunctionBuilder } from "../runtime/builder";
+import { parseInspect } from "../debug/inspector";
+import { DEFAULT_KEEP } from "../record/invocation-record";
+import { startLocalRuntime } from "./local-runtime";
+import type { WorkerPool } from "../runtime/worker-pool";
+import { Session, type SessionEvents } from "../session";
 import { UserError } from "../user-error";
 
 /** `pulumi-live serve` (a deployed stack) options as given on the command line. */
@@ -33,6 +35,13 @@ export interface ServeStackOptions {
   adjustConfig?: AdjustConfig;
   /** MQTT keepalive (s). @default 30 */
   keepAliveSeconds?: number;
+  /**
+   * Open the debugger (`--inspect[=host:port]`): `true` for 127.0.0.1:9229, or `"host:port"`. Also on
+   * when the process already has an inspector open.
+   */
+  inspect?: string | true;
+  /** Invocation records kept per function (`--record N`), or `false` (`--no-record`). @default 100 */
+  record?: number | false;
 }
 
 export interface StackServer {
@@ -40,36 +49,11 @@ export interface StackServer {
   session: Session;
   pool: WorkerPool;
   builders: Map<string, FunctionBuilder>;
+  /** The debugger's WebSocket URL, when debugging. */
+  inspector?: string;
   /** Resolves when a newer session of the stack took over; this one has then closed itself. */
   takenOver: Promise<{ sessionId: string; host?: string }>;
   close(): Promise<void>;
-}
-
-function builderFor(
-  fn: DiscoveredStack["functions"][number],
-  root: string,
-  watch: boolean,
-  reporter: Reporter,
-): FunctionBuilder {
-  let first = true;
-  return new FunctionBuilder({
-    name: fn.name,
-    entry: fn.file,
-    exportName: fn.exportName,
-    outDir: path.join(root, ".pulumi-live", "build", fn.functionId),
-    watch,
-    cwd: root,
-    onBuild: (result) => {
-      reporter.build({
-        name: fn.name,
-        ok: result.ok,
-        durationMs: result.durationMs,
-        error: result.ok ? undefined : result.error,
-        first,
-      });
-      first = false;
-    },
-  });
 }
 
 /**
@@ -83,6 +67,11 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
   const concurrency = options.concurrency ?? 16;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new UserError(`--concurrency must be a whole number ≥ 1 (got ${options.concurrency}).`);
+  }
+  const inspect = options.inspect === undefined ? undefined : parseInspect(options.inspect);
+  const record = options.record ?? DEFAULT_KEEP;
+  if (record !== false && (!Number.isInteger(record) || record < 1)) {
+    throw new UserError(`--record takes how many records to keep per function, 1 or more (got ${record}).`);
   }
   const stack = await discoverStack({ stack: options.stack, cwd: options.cwd, only: options.only, env });
   const credentials = options.credentials ?? awsCredentials({ profile: options.profile, env });
@@ -98,28 +87,16 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
   };
   try {
-    const watch = options.watch ?? true;
-    const builders = new Map<string, FunctionBuilder>();
-    const served: ServedFunction[] = [];
-    for (const fn of stack.functions) {
-      const builder = builderFor(fn, stack.root, watch, reporter);
-      cleanup.push(() => builder.dispose());
-      builders.set(fn.name, builder);
-      served.push({
-        name: fn.name,
-        functionId: fn.functionId,
-        exportName: fn.exportName,
-        ready: () => builder.ready(),
-      });
-    }
-    await Promise.all([...builders.values()].map((b) => b.start()));
-
-    const pool = new WorkerPool({
+    const { builders, served, pool, recorder, inspector } = await startLocalRuntime({
+      functions: stack.functions,
+      root: stack.root,
+      watch: options.watch ?? true,
       concurrency,
-      onLog: (e) =>
-        reporter.log({ name: e.functionName, requestId: e.requestId, stream: e.stream, line: e.line }),
+      inspect,
+      record,
+      reporter,
+      cleanup,
     });
-    cleanup.push(() => pool.close());
 
     const { session: recorded } = stack;
     let connection: MqttConnection | undefined;
@@ -143,6 +120,7 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
       functions: served,
       runner: pool,
       events,
+      recorder,
       connect: async (will, suffix) => {
         connection = await MqttConnection.connect({
           target: { kind: "iot", endpoint: recorded.endpoint, region: recorded.region, credentials },
@@ -167,6 +145,7 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
     });
 
     reporter.ready({
+      ...(inspector ? { inspector } : {}),
       mode: "aws",
       broker: recorded.endpoint,
       functions: stack.functions.map((f) => ({ name: f.name, handler: f.handler })),
@@ -174,7 +153,7 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
     let closing: Promise<void> | undefined;
     const close = () => (closing ??= closeAll());
     void takenOver.then(close);
-    return { stack, session, pool, builders, takenOver, close };
+    return { stack, session, pool, builders, inspector, takenOver, close };
   } catch (error) {
     await closeAll();
     throw error;

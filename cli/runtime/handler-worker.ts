@@ -24,6 +24,8 @@ export function spawnHandlerWorker(req: InvokeRequest): Worker {
     execArgv: ["--enable-source-maps"],
     stdout: true,
     stderr: true,
+    // The title a debugger shows for the thread (`[worker 3] api env-1`), where Node supports it.
+    name: `${req.functionName} ${req.envId}`,
   });
 }
 

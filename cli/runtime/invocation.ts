@@ -43,6 +43,14 @@ export interface WorkerPoolOptions {
   /** Most invocations waiting for a worker; more are refused as Lambda refuses them. @default 1000 */
   maxQueued?: number;
   onLog?: (event: LogEvent) => void;
+  /**
+   * A debugger may hold invocations at breakpoints: past its deadline a running invocation is reported
+   * through {@link onDeadlinePassed} instead of being timed out and its worker terminated.
+   * @default false
+   */
+  debugging?: boolean;
+  /** While debugging: a running invocation passed its (remote) deadline and is still held. */
+  onDeadlinePassed?: (event: { functionName: string; requestId: string; budgetMs: number }) => void;
 }
 
 /** @internal An invocation inside the pool. */

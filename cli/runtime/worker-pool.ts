@@ -229,6 +229,13 @@ export class WorkerPool {
   }
 
   private timeout(job: Job, budgetMs: number): void {
+    if (this.options.debugging && job.slot) {
+      // Probably paused at a breakpoint: killing the worker would end the debugging session with it.
+      const { functionName, context } = job.req;
+      const notify = this.options.onDeadlinePassed;
+      if (notify) this.guard(() => notify({ functionName, requestId: context.awsRequestId, budgetMs }));
+      return;
+    }
     const queued = this.queue.indexOf(job);
     if (queued >= 0) this.queue.splice(queued, 1);
     const slot = job.slot;

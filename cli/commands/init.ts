@@ -1,0 +1,85 @@
+/** `pulumi-live init [vscode]`: ignore `.pulumi-live/` in git; with `vscode`, a debugger launch configuration. */
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { withPulumiLiveIgnored } from "../init/gitignore";
+import { LAUNCH_NAME, mergeLaunchJson } from "../init/launch-json";
+import { UserError } from "../user-error";
+import type { CommandIo } from "./command-io";
+
+export const INIT_HELP = `Usage: pulumi-live init [vscode]
+
+  pulumi-live init          adds .pulumi-live/ (builds, invocation records) to .gitignore
+  pulumi-live init vscode   also writes .vscode/launch.json's "${LAUNCH_NAME}" configuration, which runs
+                            node_modules/.bin/pulumi-live serve under VS Code's debugger (other
+                            configurations and comments are kept)
+`;
+
+async function readIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new UserError(`Cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+/** Runs `pulumi-live init`; resolves with the exit code. Throws UserError for what the user can fix. */
+export async function runInitCommand(args: string[], io: CommandIo): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) {
+    io.stdout(INIT_HELP);
+    return 0;
+  }
+  const [target, ...extra] = positionals;
+  if (extra.length > 0 || (target !== undefined && target !== "vscode")) {
+    throw new UserError(
+      `Unknown init target "${positionals.join(" ")}". Run pulumi-live init, or pulumi-live init vscode.`,
+    );
+  }
+  const gitignore = path.join(io.cwd, ".gitignore");
+  const before = await readIfExists(gitignore);
+  const after = withPulumiLiveIgnored(before);
+  if (after === undefined) io.stdout(".gitignore already ignores .pulumi-live/\n");
+  else {
+    await writeFile(gitignore, after);
+    io.stdout(
+      `${before === undefined ? "created .gitignore ignoring" : "added to .gitignore:"} .pulumi-live/\n`,
+    );
+  }
+  if (target === "vscode") await initVscode(io);
+  return 0;
+}
+
+async function initVscode(io: CommandIo): Promise<void> {
+  const file = path.join(io.cwd, ".vscode", "launch.json");
+  const shown = path.join(".vscode", "launch.json");
+  const existing = await readIfExists(file);
+  let merge;
+  try {
+    merge = mergeLaunchJson(existing);
+  } catch (error) {
+    throw new UserError(
+      `${shown} is not valid JSON with comments (${(error as Error).message}); fix it, or move it away and run pulumi-live init vscode again.`,
+    );
+  }
+  if (merge.change === "unchanged") {
+    io.stdout(`${shown} already has a "${LAUNCH_NAME}" configuration; left it as it is\n`);
+    return;
+  }
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, merge.text);
+  const others = merge.kept === 1 ? "1 other configuration" : `${merge.kept} other configurations`;
+  io.stdout(
+    merge.change === "created"
+      ? `wrote ${shown} with the "${LAUNCH_NAME}" configuration\n`
+      : `added the "${LAUNCH_NAME}" configuration to ${shown} (kept its ${others})\n`,
+  );
+  io.stdout(
+    `Start it from VS Code's Run and Debug view; breakpoints in your handlers' .ts files bind when an invocation arrives.\n`,
+  );
+}

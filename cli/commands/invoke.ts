@@ -1,0 +1,164 @@
+/** `pulumi-live invoke <function>`: one invocation through Lambda's Invoke API, in AWS or the local gateway. */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import type { LambdaError } from "../../protocol";
+import { UserError } from "../user-error";
+import type { CommandIo } from "./command-io";
+
+export const INVOKE_HELP = `Usage: pulumi-live invoke <function> [--event FILE|-] [--local [--endpoint URL]] [--json]
+
+Invokes a function through Lambda's Invoke API, so the event travels through the deployed relay stub to
+your pulumi-live serve session, and prints the result and the tail of its log.
+
+  <function>        the deployed function's name or ARN (with --local: the name given to --function)
+  --event FILE|-    the event: a JSON file, or - for standard input (default {})
+  --region REGION   the function's region (default: AWS_REGION or your profile's)
+  --local           invoke the local gateway of pulumi-live serve --local instead of AWS
+  --endpoint URL    the local gateway (default http://127.0.0.1:3000)
+  --json            one JSON document instead of lines for people
+`;
+
+export const DEFAULT_LOCAL_ENDPOINT = "http://127.0.0.1:3000";
+
+export interface InvokeDeps {
+  /** Where `--event -` reads from. @default process.stdin */
+  stdin?: AsyncIterable<Buffer | string>;
+}
+
+async function readEvent(source: string | undefined, io: CommandIo, deps: InvokeDeps): Promise<string> {
+  if (source === undefined) return "{}";
+  let text = "";
+  if (source === "-") {
+    for await (const chunk of deps.stdin ?? process.stdin) text += chunk.toString();
+  } else {
+    try {
+      text = await readFile(path.resolve(io.cwd, source), "utf8");
+    } catch (error) {
+      throw new UserError(`Cannot read the event file ${source}: ${(error as Error).message}`);
+    }
+  }
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    const from = source === "-" ? "standard input" : source;
+    throw new UserError(`The event from ${from} is not JSON (${(error as Error).message}).`);
+  }
+  return text;
+}
+
+function explain(error: unknown, target: string, name: string): Error {
+  const e = error as Error & { name?: string; code?: string; cause?: { code?: string } };
+  const code = e.code ?? e.cause?.code;
+  if (code === "ECONNREFUSED") {
+    return new UserError(
+      `Nothing answers at ${target}: start pulumi-live serve --local there, or pass --endpoint URL of its gateway.`,
+    );
+  }
+  if (e.name === "ResourceNotFoundException") {
+    return new UserError(
+      `No function "${name}" at ${target}: pass the deployed function's name or ARN (with --local: a --function name of serve). ${e.message}`,
+    );
+  }
+  if (e.name === "CredentialsProviderError") {
+    return new UserError(
+      `No AWS credentials found (${e.message}). Sign in (aws sso login, AWS_PROFILE) and try again.`,
+    );
+  }
+  if (/region is missing/i.test(e.message)) {
+    return new UserError("No AWS region: pass --region REGION or set AWS_REGION.");
+  }
+  return new UserError(`Invoking ${name} at ${target} failed: ${e.name}: ${e.message}`);
+}
+
+/** Runs `pulumi-live invoke`; resolves with the exit code (1 when the function failed). */
+export async function runInvokeCommand(
+  args: string[],
+  io: CommandIo,
+  deps: InvokeDeps = {},
+): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      event: { type: "string" },
+      region: { type: "string" },
+      local: { type: "boolean" },
+      endpoint: { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    io.stdout(INVOKE_HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new UserError("invoke takes one function name, e.g. pulumi-live invoke api --event event.json.");
+  }
+  if (values.endpoint && !values.local) {
+    throw new UserError("--endpoint is the local gateway's address: use it with --local.");
+  }
+  const [name] = positionals;
+  const payload = await readEvent(values.event, io, deps);
+  const { InvokeCommand, LambdaClient } = await import("@aws-sdk/client-lambda");
+  const endpoint = values.local ? (values.endpoint ?? DEFAULT_LOCAL_ENDPOINT) : undefined;
+  const client = new LambdaClient({
+    maxAttempts: 1,
+    ...(endpoint
+      ? { endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } }
+      : { region: values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION }),
+  });
+  const target = endpoint ?? `AWS Lambda (${values.region ?? io.env.AWS_REGION ?? "your profile's region"})`;
+  let out;
+  try {
+    out = await client.send(
+      new InvokeCommand({ FunctionName: name, Payload: Buffer.from(payload), LogType: "Tail" }),
+    );
+  } catch (error) {
+    throw explain(error, target, name);
+  } finally {
+    client.destroy();
+  }
+  const text = Buffer.from(out.Payload ?? []).toString("utf8");
+  const logs = out.LogResult ? Buffer.from(out.LogResult, "base64").toString("utf8") : "";
+  let result: unknown = text;
+  try {
+    result = text ? JSON.parse(text) : null;
+  } catch {
+    // Lambda returns JSON; keep what came if not.
+  }
+  const failed = out.FunctionError !== undefined;
+  const requestId = out.$metadata.requestId;
+  if (values.json) {
+    io.stdout(
+      JSON.stringify({
+        ok: !failed,
+        status: out.StatusCode,
+        functionError: out.FunctionError,
+        requestId,
+        result,
+        logs,
+      }) + "\n",
+    );
+    return failed ? 1 : 0;
+  }
+  const lines = [`${failed ? "✗" : "✓"} ${name} ${requestId ?? ""}  ${out.StatusCode ?? ""}`.trimEnd()];
+  if (failed) {
+    const error = result as Partial<LambdaError>;
+    lines.push(`  ${error.errorType ?? out.FunctionError}: ${error.errorMessage ?? text}`);
+    for (const line of (error.trace ?? []).slice(1)) lines.push(`    ${line.trim()}`);
+  } else {
+    lines.push(...JSON.stringify(result, null, 2).split("\n"));
+  }
+  if (logs.trim())
+    lines.push(
+      "log tail:",
+      ...logs
+        .trimEnd()
+        .split("\n")
+        .map((line) => `  │ ${line}`),
+    );
+  io.stdout(lines.join("\n") + "\n");
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,108 @@
+import path from "node:path";
+import {
+  deadlinePassedMessage,
+  inspectorActive,
+  openInspector,
+  type InspectAddress,
+} from "../debug/inspector";
+import { InvocationRecorder } from "../record/recorder";
+import type { Reporter } from "../reporter";
+import { FunctionBuilder } from "../runtime/builder";
+import { WorkerPool } from "../runtime/worker-pool";
+import type { ServedFunction } from "../session";
+
+/** One function to serve from local source. */
+export interface LocalSource {
+  name: string;
+  functionId: string;
+  /** Absolute path of the handler's source file. */
+  file: string;
+  exportName: string;
+}
+
+export interface LocalRuntimeOptions {
+  functions: LocalSource[];
+  /** The project folder: builds go to `.pulumi-live/build`, records to `.pulumi-live/log`. */
+  root: string;
+  watch: boolean;
+  concurrency: number;
+  /** Open the debugger here; it is also on when the process already has an inspector open. */
+  inspect?: InspectAddress;
+  /** Records kept per function, or `false` for none. */
+  record: number | false;
+  reporter: Reporter;
+  /** Teardown steps, run in reverse order by the caller's close(). */
+  cleanup: (() => Promise<unknown>)[];
+}
+
+export interface LocalRuntime {
+  builders: Map<string, FunctionBuilder>;
+  served: ServedFunction[];
+  pool: WorkerPool;
+  recorder?: InvocationRecorder;
+  /** The debugger's WebSocket URL, when debugging. */
+  inspector?: string;
+}
+
+/**
+ * What both serve modes run on this machine: the debugger when asked for, the invocation record, one
+ * watched build per function and the worker pool. Each part registers its teardown in `cleanup`.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const { reporter, cleanup } = options;
+  const debugging = options.inspect !== undefined || inspectorActive();
+  const inspector = debugging ? openInspector(options.inspect) : undefined;
+  const recorder =
+    options.record === false
+      ? undefined
+      : new InvocationRecorder({
+          root: options.root,
+          keep: options.record,
+          onError: (message) => reporter.status({ message }),
+        });
+  // Registered first, so it runs last: after the session has answered what was in flight.
+  if (recorder) cleanup.push(() => recorder.flush());
+
+  const builders = new Map<string, FunctionBuilder>();
+  const served: ServedFunction[] = [];
+  for (const fn of options.functions) {
+    let first = true;
+    const builder = new FunctionBuilder({
+      name: fn.name,
+      entry: fn.file,
+      exportName: fn.exportName,
+      outDir: path.join(options.root, ".pulumi-live", "build", fn.functionId),
+      watch: options.watch,
+      cwd: options.root,
+      onBuild: (result) => {
+        reporter.build({
+          name: fn.name,
+          ok: result.ok,
+          durationMs: result.durationMs,
+          error: result.ok ? undefined : result.error,
+          first,
+        });
+        first = false;
+      },
+    });
+    cleanup.push(() => builder.dispose());
+    builders.set(fn.name, builder);
+    served.push({
+      name: fn.name,
+      functionId: fn.functionId,
+      exportName: fn.exportName,
+      ready: () => builder.ready(),
+    });
+  }
+  await Promise.all([...builders.values()].map((b) => b.start()));
+
+  const pool = new WorkerPool({
+    concurrency: options.concurrency,
+    onLog: (e) =>
+      reporter.log({ name: e.functionName, requestId: e.requestId, stream: e.stream, line: e.line }),
+    debugging,
+    onDeadlinePassed: (e) => reporter.status({ message: deadlinePassedMessage(e) }),
+  });
+  cleanup.push(() => pool.close());
+  return { builders, served, pool, recorder, inspector };
+}

@@ -1,0 +1,103 @@
+/** Runs a recorded invocation again against the current source: no broker, no AWS. */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { localEnvironment, type LambdaError } from "../../protocol";
+import { FunctionBuilder } from "../runtime/builder";
+import { WorkerPool } from "../runtime/worker-pool";
+import { UserError } from "../user-error";
+import { safeName, type InvocationRecord } from "./invocation-record";
+import { inspectorActive } from "../debug/inspector";
+
+/** AWS credentials as the SDK's providers give them. */
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+const AWS_CREDENTIAL_NAMES = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"];
+
+/**
+ * The function's environment for a replay: the recorded one without its redacted values, with the
+ * credentials of now (or none). `missing`: redacted variables the local shell does not set either.
+ */
+export function replayEnvironment(
+  record: Pick<InvocationRecord, "environment" | "redacted">,
+  credentials: AwsCredentials | undefined,
+  local: NodeJS.ProcessEnv,
+): { environment: Record<string, string>; missing: string[] } {
+  const environment: Record<string, string> = {};
+  const redacted = new Set(record.redacted);
+  for (const [name, value] of Object.entries(record.environment)) {
+    if (!redacted.has(name) && !AWS_CREDENTIAL_NAMES.includes(name)) environment[name] = value;
+  }
+  if (credentials) {
+    environment.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
+    environment.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
+    if (credentials.sessionToken) environment.AWS_SESSION_TOKEN = credentials.sessionToken;
+  }
+  const missing = record.redacted.filter(
+    (name) => !(name in environment) && local[name] === undefined && !AWS_CREDENTIAL_NAMES.includes(name),
+  );
+  return { environment, missing };
+}
+
+/** How the replay went: the outcome, or the build's failure as a Lambda-shaped error. */
+export type ReplayOutcome = ({ ok: true; result: unknown } | { ok: false; error: LambdaError }) & {
+  logs: string;
+  durationMs: number;
+  coldStart: boolean;
+};
+
+export interface ReplayRunOptions {
+  /** The project root the record's handler path is relative to. */
+  root: string;
+  /** The local process's environment (the handler sees it under the function's). */
+  local: NodeJS.ProcessEnv;
+  environment: Record<string, string>;
+  onLog?: (line: string) => void;
+}
+
+/** Builds the record's handler from the current source and runs the recorded event once. */
+export async function runReplay(record: InvocationRecord, options: ReplayRunOptions): Promise<ReplayOutcome> {
+  const entry = path.resolve(options.root, record.handler.file);
+  if (!existsSync(entry)) {
+    throw new UserError(
+      `The recorded handler ${record.handler.file} is not in ${options.root}. Run replay from the project the record was made in.`,
+    );
+  }
+  const builder = new FunctionBuilder({
+    name: record.function,
+    entry,
+    exportName: record.handler.exportName,
+    outDir: path.join(options.root, ".pulumi-live", "build", "replay", safeName(record.function)),
+    watch: false,
+    cwd: options.root,
+  });
+  const pool = new WorkerPool({
+    concurrency: 1,
+    debugging: inspectorActive(),
+    onLog: (e) => options.onLog?.(e.line),
+  });
+  try {
+    const build = await builder.start();
+    if (!build.ok) {
+      const error = { errorType: "PulumiLive.BuildError", errorMessage: build.error, trace: [] };
+      return { ok: false, error, logs: "", durationMs: 0, coldStart: false };
+    }
+    // The time it had then: the same budget from now.
+    const budget = Math.max(1000, record.deadline - record.timings.received);
+    return await pool.invoke({
+      functionName: record.function,
+      envId: "replay",
+      build,
+      exportName: record.handler.exportName,
+      event: record.event,
+      context: record.context,
+      deadline: Date.now() + budget,
+      environment: localEnvironment(options.local, options.environment),
+    });
+  } finally {
+    await Promise.allSettled([pool.close(), builder.dispose()]);
+  }
+}

@@ -153,7 +153,14 @@ export class MqttConnection {
     this.subscriptions.set(filter, { onMessage, atMostOnce });
     const qos = atMostOnce ? mqtt.QoS.AtMostOnce : mqtt.QoS.AtLeastOnce;
     await this.connection.subscribe(filter, qos, (topic, payload) => {
-      onMessage(topic, Buffer.from(payload));
+      // An exception thrown back into aws-crt's native callback aborts the whole process, so nothing may
+      // escape here. aws-crt hands an empty payload over as a detached ArrayBuffer (byteLength 0), which
+      // Buffer.from rejects.
+      try {
+        onMessage(topic, payload.byteLength > 0 ? Buffer.from(payload) : Buffer.alloc(0));
+      } catch (error) {
+        this.onStatus?.({ state: "failed", detail: `a message on ${topic} failed: ${String(error)}` });
+      }
     });
   }
 

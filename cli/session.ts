@@ -64,6 +64,19 @@ export interface SessionOptions {
 /** How long a request may run before it is acknowledged separately from its response (ms). */
 export const ACK_DELAY_MS = 25;
 
+/** How long close() waits for in-flight requests (ms). */
+const CLOSE_GRACE_MS = 3000;
+
+/** Environments kept per session: each remote environment sends its own, and credentials rotate. */
+const MAX_ENVIRONMENTS = 256;
+
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  // Map order is insertion order: the first key is the least recently stored.
+  if (map.size > MAX_ENVIRONMENTS) map.delete(map.keys().next().value!);
+}
+
 interface Seen {
   expires: number;
   /** Set once answered: a duplicate delivery gets the same answer again. */
@@ -85,6 +98,10 @@ export class Session {
   private readonly seen = new Map<string, Seen>();
   private readonly inflight = new Set<Promise<void>>();
   private closing?: Promise<void>;
+  private takenOver = false;
+  private lastPrune = 0;
+  /** The worker environment per function environment hash: reading process.env is slow. */
+  private readonly localEnvironments = new Map<string, Record<string, string>>();
   /** Frames dropped before they became messages, and requests dropped after. */
   readonly counters = { expired: 0, foreign: 0, duplicate: 0, handled: 0 };
 
@@ -135,13 +152,21 @@ export class Session {
   }
 
   private onPresence(topic: string, payload: Buffer): void {
-    if (payload.length === 0) return;
-    const message = new Reassembler(this.options.key).push(topic, payload);
-    if (message?.type !== "presence" || message.sessionId === this.sessionId || !message.online) return;
-    // A newer session of the same stack took over: the newer one serves.
-    if (message.startedAt >= this.startedAt) {
-      this.options.events.takeover({ sessionId: message.sessionId, host: message.host });
+    const message = payload.length === 0 ? undefined : new Reassembler(this.options.key).push(topic, payload);
+    if (message && message.type !== "presence") return;
+    if (message?.sessionId === this.sessionId) return;
+    if (message?.online) {
+      // A newer session of the same stack took over: the newer one serves.
+      if (message.startedAt >= this.startedAt) {
+        this.takenOver = true;
+        this.options.events.takeover({ sessionId: message.sessionId, host: message.host });
+      }
+      return;
     }
+    // Presence cleared by someone else: an older session's last will or exit after this one took over,
+    // or a foreign payload. While serving, announce this session again so stubs keep finding it.
+    if (this.closing || this.takenOver || !this.connection) return;
+    this.connection.publish(this.topics.presence, this.sealPresence(true), true).catch(() => undefined);
   }
 
   private onRequestFrame(topic: string, payload: Buffer): void {
@@ -170,8 +195,20 @@ export class Session {
       await connection.publish(topic, frame);
   }
 
+  /** Forgets answers past their dedupe window; at most once a second, as the map can be large. */
   private prune(now: number): void {
+    if (now - this.lastPrune < 1000) return;
+    this.lastPrune = now;
     for (const [id, entry] of this.seen) if (entry.expires < now) this.seen.delete(id);
+  }
+
+  private workerEnvironment(envHash: string, env: Record<string, string>): Record<string, string> {
+    let local = this.localEnvironments.get(envHash);
+    if (!local) {
+      local = localEnvironment(process.env, env);
+      remember(this.localEnvironments, envHash, local);
+    }
+    return local;
   }
 
   private async onRequest(request: RequestMessage): Promise<void> {
@@ -199,7 +236,7 @@ export class Session {
       await this.send(request.responseTopic, previous.answer ?? ack);
       return;
     }
-    if (request.environment) this.environments.set(request.envHash, request.environment);
+    if (request.environment) remember(this.environments, request.envHash, request.environment);
     const environment = this.environments.get(request.envHash);
     if (!environment) {
       await this.send(request.responseTopic, { ...ack, needEnvironment: true });
@@ -286,7 +323,7 @@ export class Session {
       event: request.event,
       context: request.context,
       deadline: request.deadline,
-      environment: localEnvironment(process.env, env),
+      environment: this.workerEnvironment(request.envHash, env),
     });
     this.options.events.result({
       name: fn.name,
@@ -306,7 +343,14 @@ export class Session {
     this.closing ??= (async () => {
       const connection = this.connection;
       if (!connection) return;
-      await Promise.allSettled([...this.inflight]);
+      // In-flight requests get a few seconds to answer (one held in a debugger would wait forever);
+      // those still running then fail when the worker pool closes.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.inflight]),
+        new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS))),
+      ]);
+      clearTimeout(timer);
       await connection.publish(this.topics.presence, this.sealPresence(false), true).catch(() => undefined);
       await connection.close();
     })();

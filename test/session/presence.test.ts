@@ -1,0 +1,66 @@
+import test from "ava";
+import mqtt from "mqtt";
+import { clientId, clientIdPrefix, generateKey, Reassembler, stackTopics, topicPrefix } from "../../protocol";
+import { startBroker } from "../../cli/local/broker";
+import { MqttConnection } from "../../cli/mqtt-connection";
+import { Session, type SessionEvents } from "../../cli/session";
+
+const quiet: SessionEvents = {
+  invoke: () => undefined,
+  result: () => undefined,
+  drop: () => undefined,
+  status: () => undefined,
+  takeover: () => undefined,
+};
+
+test("a session announces itself again when someone else clears the presence", async (t) => {
+  const broker = await startBroker();
+  t.teardown(() => broker.close());
+  const key = generateKey();
+  const prefix = topicPrefix("presence", "test");
+  const session = new Session({
+    key,
+    prefix,
+    functions: [],
+    runner: { invoke: () => Promise.reject(new Error("not used")) },
+    events: quiet,
+    connect: (will, suffix) =>
+      MqttConnection.connect({
+        target: { kind: "broker", url: broker.url },
+        clientId: clientId(clientIdPrefix("presence", "test"), "cli", suffix),
+        will,
+      }),
+  });
+  await session.start();
+  t.teardown(() => session.close());
+  const topic = stackTopics(prefix).presence;
+  const client = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+  t.teardown(() => client.endAsync());
+  const reassembler = new Reassembler(key);
+  const seen: string[] = [];
+  let onSeen = () => undefined as void;
+  client.on("message", (_topic, payload) => {
+    const message = payload.length ? reassembler.push(topic, payload) : undefined;
+    seen.push(message?.type === "presence" ? `${message.sessionId}:${message.online}` : "cleared");
+    onSeen();
+  });
+  const next = (count: number) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`saw only ${seen.join(", ")}`)), 5000);
+      onSeen = () => {
+        if (seen.length >= count) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      onSeen();
+    });
+  await client.subscribeAsync(topic, { qos: 1 });
+  await next(1);
+  t.deepEqual(seen, [`${session.sessionId}:true`]);
+  // An older session's last will, or anyone with publish rights, clears the retained presence...
+  await client.publishAsync(topic, Buffer.alloc(0), { qos: 1, retain: true });
+  // ...and the serving session puts its own back at once.
+  await next(3);
+  t.deepEqual(seen, [`${session.sessionId}:true`, "cleared", `${session.sessionId}:true`]);
+});

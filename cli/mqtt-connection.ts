@@ -33,7 +33,11 @@ export interface ConnectionStatus {
   detail?: string;
 }
 
-export type MessageHandler = (topic: string, payload: Buffer) => void;
+/** `retain` is set for a retained message delivered because of a new subscription. */
+export type MessageHandler = (topic: string, payload: Buffer, retain: boolean) => void;
+
+/** SUBACK's return code for a refused subscription (MQTT 3.1.1 §3.9.3). */
+const SUBSCRIBE_REFUSED = 128;
 
 function isSource(
   credentials: auth.AwsCredentialsProvider | CredentialsSource,
@@ -114,13 +118,21 @@ export class MqttConnection {
   static async connect(options: MqttConnectionOptions): Promise<MqttConnection> {
     const client = new mqtt.MqttClient();
     const connection = client.new_connection(connectionConfig(options));
-    const self = new MqttConnection(connection, options.onStatus);
+    // Called from aws-crt's native callbacks, where an exception aborts the process: nothing may escape.
+    const onStatus = (status: ConnectionStatus) => {
+      try {
+        options.onStatus?.(status);
+      } catch {
+        // a failing status line must not take the session down
+      }
+    };
+    const self = new MqttConnection(connection, onStatus);
     connection.on("error", () => undefined);
     connection.on("interrupt", (error) =>
-      options.onStatus?.({ state: "interrupted", detail: String(error?.message ?? error) }),
+      onStatus({ state: "interrupted", detail: String(error?.message ?? error) }),
     );
     connection.on("resume", (_returnCode, sessionPresent) => {
-      options.onStatus?.({ state: "resumed", detail: sessionPresent ? undefined : "new session" });
+      onStatus({ state: "resumed", detail: sessionPresent ? undefined : "subscribing again" });
       if (!sessionPresent) void self.restore();
     });
     try {
@@ -152,16 +164,25 @@ export class MqttConnection {
   async subscribe(filter: string, onMessage: MessageHandler, atMostOnce = false): Promise<void> {
     this.subscriptions.set(filter, { onMessage, atMostOnce });
     const qos = atMostOnce ? mqtt.QoS.AtMostOnce : mqtt.QoS.AtLeastOnce;
-    await this.connection.subscribe(filter, qos, (topic, payload) => {
+    const granted = await this.connection.subscribe(filter, qos, (topic, payload, _dup, _qos, retain) => {
       // An exception thrown back into aws-crt's native callback aborts the whole process, so nothing may
       // escape here. aws-crt hands an empty payload over as a detached ArrayBuffer (byteLength 0), which
       // Buffer.from rejects.
       try {
-        onMessage(topic, payload.byteLength > 0 ? Buffer.from(payload) : Buffer.alloc(0));
+        onMessage(topic, payload.byteLength > 0 ? Buffer.from(payload) : Buffer.alloc(0), retain);
       } catch (error) {
         this.onStatus?.({ state: "failed", detail: `a message on ${topic} failed: ${String(error)}` });
       }
     });
+    // aws-crt resolves a refused subscription too; without this check the session would look ready
+    // and receive nothing.
+    if ((granted.qos as number) === SUBSCRIBE_REFUSED) {
+      this.subscriptions.delete(filter);
+      throw new Error(
+        `The broker refused the subscription to ${filter}. For AWS IoT, your identity needs iot:Subscribe ` +
+          `and iot:Receive on the stack's topics: attach the policy in the README ("Serve from your machine").`,
+      );
+    }
   }
 
   async publish(topic: string, payload: Buffer, retain = false): Promise<void> {

@@ -64,6 +64,9 @@ export interface SessionOptions {
 /** How long a request may run before it is acknowledged separately from its response (ms). */
 export const ACK_DELAY_MS = 25;
 
+/** Answers larger than this are not kept for duplicates: a duplicate of such a request is re-acked. */
+const MAX_KEPT_ANSWER_BYTES = 256 * 1024;
+
 /** How long close() waits for in-flight requests (ms). */
 const CLOSE_GRACE_MS = 3000;
 
@@ -145,31 +148,41 @@ export class Session {
     );
     await connection.subscribe(
       this.topics.presence,
-      (topic, payload) => this.onPresence(topic, payload),
+      (topic, payload, retain) => this.onPresence(topic, payload, retain),
       true,
     );
     await connection.publish(this.topics.presence, this.sealPresence(true), true);
   }
 
-  private onPresence(topic: string, payload: Buffer): void {
+  private onPresence(topic: string, payload: Buffer, retain: boolean): void {
     const message = payload.length === 0 ? undefined : new Reassembler(this.options.key).push(topic, payload);
-    if (message && message.type !== "presence") return;
-    if (message?.sessionId === this.sessionId) return;
-    if (message?.online) {
-      // A newer session of the same stack took over: the newer one serves.
-      if (message.startedAt >= this.startedAt) {
+    if (payload.length > 0 && message?.type !== "presence") {
+      // Not sealed with this stack's key (an old key after live was toggled, say): not ours to answer,
+      // and answering it would start two sessions re-announcing to each other.
+      this.counters.foreign++;
+      return;
+    }
+    if (message?.type === "presence" && message.sessionId === this.sessionId) return;
+    if (message?.type === "presence" && message.online) {
+      // Retained means it was there before this session subscribed: an older session, which this one
+      // replaces. A live publish comes from a session started after this one: it takes over. Arrival
+      // order decides, not clocks that may differ between machines.
+      if (!retain && !this.takenOver) {
         this.takenOver = true;
         this.options.events.takeover({ sessionId: message.sessionId, host: message.host });
       }
       return;
     }
-    // Presence cleared by someone else: an older session's last will or exit after this one took over,
-    // or a foreign payload. While serving, announce this session again so stubs keep finding it.
+    // Presence cleared (empty, or another session's offline message: its exit or its last will after this
+    // one took over). While serving, announce this session again so stubs keep finding it.
     if (this.closing || this.takenOver || !this.connection) return;
     this.connection.publish(this.topics.presence, this.sealPresence(true), true).catch(() => undefined);
   }
 
   private onRequestFrame(topic: string, payload: Buffer): void {
+    // Once closing, or after a newer session took over, new requests are that session's (or the
+    // stub's fallback) to serve; in-flight ones still get their answers.
+    if (this.closing || this.takenOver) return;
     try {
       const message = this.reassembler.push(topic, payload);
       if (!message) return;
@@ -178,9 +191,13 @@ export class Session {
         this.options.events.drop({ reason: `unexpected ${message.type} message`, topic });
         return;
       }
-      const work = this.onRequest(message).catch((error) =>
-        this.options.events.status({ message: `request ${message.requestId} failed: ${String(error)}` }),
-      );
+      const work = this.onRequest(message).catch((error) => {
+        try {
+          this.options.events.status({ message: `request ${message.requestId} failed: ${String(error)}` });
+        } catch {
+          // the reporter failing too must not become an unhandled rejection
+        }
+      });
       this.inflight.add(work);
       void work.finally(() => this.inflight.delete(work));
     } catch (error) {
@@ -188,11 +205,16 @@ export class Session {
     }
   }
 
-  private async send(topic: string, message: Message): Promise<void> {
+  /** Publishes a message's frames in order; resolves with the bytes sent. */
+  private async send(topic: string, message: Message): Promise<number> {
     const connection = this.connection;
-    if (!connection) return;
-    for (const frame of encodeMessage(this.options.key, topic, message))
+    if (!connection) return 0;
+    let bytes = 0;
+    for (const frame of encodeMessage(this.options.key, topic, message)) {
       await connection.publish(topic, frame);
+      bytes += frame.length;
+    }
+    return bytes;
   }
 
   /** Forgets answers past their dedupe window; at most once a second, as the map can be large. */
@@ -255,14 +277,33 @@ export class Session {
       envId: request.envId,
       bytes: JSON.stringify(request.event)?.length ?? 0,
     });
-    const served = await this.run(fn, request, environment).finally(() => clearTimeout(ackTimer));
+    let served: ServedInvocation;
+    try {
+      served = await this.run(fn, request, environment);
+    } catch (error) {
+      // A failure of the session itself still answers, so the caller does not wait for its timeout.
+      const internal = {
+        errorType: "PulumiLive.InternalError",
+        errorMessage: `pulumi-live could not run the request: ${String(error)}`,
+        trace: error instanceof Error && error.stack ? error.stack.split("\n") : [],
+      };
+      entry.answer = { type: "error", requestId: request.requestId, ...internal };
+      await this.send(request.responseTopic, entry.answer);
+      return;
+    } finally {
+      clearTimeout(ackTimer);
+    }
     const answer: Message = served.outcome.ok
       ? { type: "response", requestId: request.requestId, result: served.outcome.result }
       : { type: "error", requestId: request.requestId, ...served.outcome.error };
     if (served.logs) answer.logs = served.logs;
     entry.answer = answer;
     this.counters.handled++;
-    await this.send(request.responseTopic, answer);
+    const bytes = await this.send(request.responseTopic, answer);
+    // A duplicate comes within seconds (QoS 1 redelivery): keep answers for the dedupe window from now,
+    // not from the deadline (a debugging liveTimeout can be 15 minutes), and only small ones.
+    entry.expires = Math.min(entry.expires, Date.now() + (this.options.dedupeMs ?? 60_000));
+    if (bytes > MAX_KEPT_ANSWER_BYTES) entry.answer = undefined;
     served.timings.received = now;
     served.timings.returned = Date.now();
     this.recordServed(served);

@@ -94,7 +94,10 @@ export function exchange(options: ExchangeOptions): Promise<ResponseMessage | Er
     };
 
     const onPresence = (): void => {
-      if (connection.presence?.sessionId === options.sessionId) return;
+      const presence = connection.presence;
+      if (presence?.sessionId === options.sessionId) return;
+      // A newer session took over: the one this request went to still answers what it started.
+      if (presence && (presence.functions.length === 0 || presence.functions.includes(functionId))) return;
       finish(
         new RelayError(
           "SessionEnded",

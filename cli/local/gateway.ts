@@ -48,14 +48,31 @@ export interface Gateway {
  * The local mode's HTTP front door on 127.0.0.1: the Lambda Invoke API (so `@aws-sdk/client-lambda`
  * works with `endpoint` set to it), and `/{name}/...` turned into API Gateway HTTP API events.
  */
+/** Loopback names only, with or without a port. */
+function localHost(host: string | undefined): boolean {
+  if (!host) return true; // HTTP/1.0 clients may omit it; they cannot be a rebinding browser
+  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0];
+  return name === "127.0.0.1" || name === "localhost" || name === "[::1]";
+}
+
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { functions, onRequest } = options;
   const region = options.region ?? "us-east-1";
+  const listeningPort = () => (server.address() as AddressInfo | null)?.port ?? 0;
   const server = createServer((req, res) => {
     const started = performance.now();
     const [path] = (req.url ?? "/").split("?");
     const record = (outcome: Omit<GatewayRequestRecord, "method" | "path" | "durationMs">): void =>
       onRequest?.({ ...outcome, method: req.method ?? "GET", path, durationMs: performance.now() - started });
+    if (!localHost(req.headers.host)) {
+      // A web page could reach 127.0.0.1 through DNS rebinding (a name of its own resolving here):
+      // only requests addressed to this machine's loopback names are served.
+      record({ kind: "http", name: "", status: 403 });
+      sendJson(res, 403, {
+        message: `Host "${req.headers.host ?? ""}" is not served: call http://127.0.0.1:${listeningPort()}/ or http://localhost:${listeningPort()}/.`,
+      });
+      return;
+    }
     route(req, res, path, record).catch((error: Error) => {
       record({ kind: "http", name: "", status: 500, error: error.message });
       if (!res.headersSent) sendJson(res, 500, { message: `pulumi-live gateway error: ${error.message}` });

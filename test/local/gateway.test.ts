@@ -1,4 +1,5 @@
 import test, { type ExecutionContext } from "ava";
+import { request as httpRequest } from "node:http";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { startGateway, type GatewayRequestRecord } from "../../cli/local/gateway";
 import type { InvokeOptions, InvokeResult, Invoker } from "../../cli/local/invoker";
@@ -213,4 +214,24 @@ test("over HTTP a function error is API Gateway's 500 and an unknown name a 404 
       ["http", `${gateway.url}/http/`],
     ],
   );
+});
+
+test("requests addressed to another host name are refused (DNS rebinding)", async (t) => {
+  const gateway = await startGateway({ port: 0, functions: new Map() });
+  t.teardown(() => gateway.close());
+  const status = (host: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        { host: "127.0.0.1", port: gateway.port, path: "/", headers: { host } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+  t.is(await status("evil.example:80"), 403);
+  t.is(await status(`127.0.0.1:${gateway.port}`), 200);
+  t.is(await status(`localhost:${gateway.port}`), 200);
 });

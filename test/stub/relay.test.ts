@@ -258,6 +258,25 @@ test("a session going offline during a request fails it at once", async (t) => {
   );
 });
 
+test("a newer session taking over during a request lets the first one answer it", async (t) => {
+  const prefix = nextPrefix();
+  const fake = await session(t, prefix);
+  const { relay } = setup(t, prefix);
+  fake.onRequest = async (request, s) => {
+    await s.ack(request);
+    // Another session announces itself while this one still runs the request...
+    const newer = { ...s.presenceMessage(true), sessionId: "session-2", startedAt: 2 };
+    await s.announce(newer);
+    // ...and this one's answer still completes it.
+    await s.send(request.responseTopic, {
+      type: "response",
+      requestId: request.requestId,
+      result: "answered",
+    });
+  };
+  t.is(await relay.handle({}, lambdaContext("takeover-1", 60_000)), "answered");
+});
+
 test("a session that never acks fails the request with PulumiLive.NoAck", async (t) => {
   const prefix = nextPrefix();
   const fake = await session(t, prefix);

@@ -64,3 +64,38 @@ test("a session announces itself again when someone else clears the presence", a
   await next(3);
   t.deepEqual(seen, [`${session.sessionId}:true`, "cleared", `${session.sessionId}:true`]);
 });
+
+test("two sessions on one prefix with different keys do not answer each other's presence", async (t) => {
+  const broker = await startBroker();
+  t.teardown(() => broker.close());
+  const prefix = topicPrefix("presence", "keys");
+  const start = async () => {
+    const session = new Session({
+      key: generateKey(),
+      prefix,
+      functions: [],
+      runner: { invoke: () => Promise.reject(new Error("not used")) },
+      events: quiet,
+      connect: (will, suffix) =>
+        MqttConnection.connect({
+          target: { kind: "broker", url: broker.url },
+          clientId: clientId(clientIdPrefix("presence", "keys"), "cli", suffix),
+          will,
+        }),
+    });
+    await session.start();
+    t.teardown(() => session.close());
+    return session;
+  };
+  const client = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+  t.teardown(() => client.endAsync());
+  let published = 0;
+  client.on("message", () => published++);
+  await client.subscribeAsync(stackTopics(prefix).presence, { qos: 1 });
+  const first = await start();
+  const second = await start();
+  // Absence of a ping-pong can only be shown over time: a bounded wait, then the count.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.true(published <= 2, `${published} presence messages in 500 ms`);
+  t.is(first.drops.foreign + second.drops.foreign >= 1, true);
+});

@@ -230,7 +230,17 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
       cleanup.push(() => local.close());
       invokers.set(spec.name, local);
     }
-    const gateway = await startGateway({ port: options.port, functions: invokers });
+    const gateway = await startGateway({
+      port: options.port,
+      functions: invokers,
+      // Requests the gateway answers itself (unknown function, oversized, malformed) reach no handler:
+      // say so, or the caller's 4xx would be the only trace.
+      onRequest: (r) => {
+        if (r.requestId || r.status < 400) return;
+        const why = r.error ? `: ${r.error}` : "";
+        reporter.status({ message: `gateway answered ${r.method} ${r.path} with ${r.status}${why}` });
+      },
+    });
     cleanup.push(() => gateway.close());
 
     reporter.ready({

@@ -44,12 +44,18 @@ export interface LocalRuntime {
   inspector?: string;
 }
 
+/** Runtimes started in this process, to name each one's build folder. */
+let runtimes = 0;
+
 /**
  * What both serve modes run on this machine: the debugger when asked for, the invocation record, one
  * watched build per function and the worker pool. Each part registers its teardown in `cleanup`.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const { reporter, cleanup } = options;
+  // A builder empties and removes its folder: each serve of a project (each process, each runtime in
+  // it) builds into its own, so concurrent serves never delete each other's builds.
+  const buildId = `${process.pid}-${++runtimes}`;
   const debugging = options.inspect !== undefined || inspectorActive();
   const inspector = debugging ? openInspector(options.inspect) : undefined;
   const recorder =
@@ -71,7 +77,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       name: fn.name,
       entry: fn.file,
       exportName: fn.exportName,
-      outDir: path.join(options.root, ".pulumi-live", "build", fn.functionId),
+      outDir: path.join(options.root, ".pulumi-live", "build", fn.functionId, buildId),
       watch: options.watch,
       cwd: options.root,
       onBuild: (result) => {

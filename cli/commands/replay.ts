@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { findRecord } from "../record/find-record";
 import { readRecord } from "../record/invocation-record";
 import { replayJson, sameOutcome, sideBySide } from "../record/replay-report";
+import { REDACTED } from "../record/redact";
 import { replayEnvironment, runReplay, type AwsCredentials } from "../record/replay-run";
 import { UserError } from "../user-error";
 import type { CommandIo } from "./command-io";
@@ -79,6 +80,9 @@ export async function runReplayCommand(
           : "  credentials  none found (environment, profile, SSO, instance role): the handler runs without; AWS calls will fail. Sign in (aws sso login, AWS_PROFILE) to replay with them.\n") +
         (missing.length > 0
           ? `  unset        ${missing.join(", ")}: redacted in the record; export them in this shell to give the handler values\n`
+          : "") +
+        (record.redactedEvent?.length
+          ? `  redacted     ${record.redactedEvent.join(", ")} in the event: replayed as "${REDACTED}"\n`
           : ""),
     );
   }

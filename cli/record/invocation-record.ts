@@ -21,6 +21,7 @@ export interface InvocationRecord {
   requestId: string;
   /** The remote execution environment that sent it. */
   envId: string;
+  /** The event, with the credentials of HTTP requests {@link REDACTED} (see `redactEvent`). */
   event: unknown;
   context: InvocationContext;
   /** The remote deadline, epoch ms. */
@@ -29,6 +30,8 @@ export interface InvocationRecord {
   environment: Record<string, string>;
   /** Names whose values were redacted. */
   redacted: string[];
+  /** What was redacted in the event (`headers.authorization`, `cookies`); absent in older records. */
+  redactedEvent?: string[];
   /** The tail of the handler's output during the invocation. */
   logs: string;
   outcome: { ok: true; result: unknown } | { ok: false; error: LambdaError };

@@ -10,7 +10,7 @@ import {
   safeName,
   type InvocationRecord,
 } from "./invocation-record";
-import { redactEnvironment } from "./redact";
+import { redactEnvironment, redactEvent } from "./redact";
 
 export interface RecorderOptions {
   /** The project root: records go to `<root>/.pulumi-live/log/<function>/`. */
@@ -24,6 +24,7 @@ export interface RecorderOptions {
 /** The record of one served invocation: secrets redacted, paths relative to the project root. */
 export function toRecord(root: string, served: ServedInvocation): InvocationRecord {
   const { environment, redacted } = redactEnvironment(served.environment);
+  const { event, redacted: redactedEvent } = redactEvent(served.event);
   return {
     version: RECORD_VERSION,
     function: served.name,
@@ -33,11 +34,12 @@ export function toRecord(root: string, served: ServedInvocation): InvocationReco
     },
     requestId: served.requestId,
     envId: served.envId,
-    event: served.event,
+    event,
     context: served.context,
     deadline: served.deadline,
     environment,
     redacted,
+    redactedEvent,
     logs: served.logs,
     outcome: served.outcome,
     coldStart: served.coldStart,
@@ -85,8 +87,11 @@ export class InvocationRecorder {
   }
 
   private async write(dir: string, record: InvocationRecord): Promise<void> {
-    await mkdir(dir, { recursive: true });
-    await writeFile(path.join(dir, recordFileName(record)), JSON.stringify(record, null, 2) + "\n");
+    // Records hold events and outcomes, which may carry personal data: readable by their owner only.
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(path.join(dir, recordFileName(record)), JSON.stringify(record, null, 2) + "\n", {
+      mode: 0o600,
+    });
     const files = (await readdir(dir)).filter((name) => name.endsWith(".json")).sort();
     const old = files.slice(0, Math.max(0, files.length - this.keep));
     await Promise.all(old.map((name) => rm(path.join(dir, name), { force: true })));

@@ -70,7 +70,15 @@ export async function runReplay(record: InvocationRecord, options: ReplayRunOpti
     name: record.function,
     entry,
     exportName: record.handler.exportName,
-    outDir: path.join(options.root, ".pulumi-live", "build", "replay", safeName(record.function)),
+    // Its own folder (the builder removes it when disposed): replays may run while a serve builds.
+    outDir: path.join(
+      options.root,
+      ".pulumi-live",
+      "build",
+      "replay",
+      safeName(record.function),
+      String(process.pid),
+    ),
     watch: false,
     cwd: options.root,
   });

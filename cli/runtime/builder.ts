@@ -39,7 +39,10 @@ export interface FunctionBuilderOptions {
   /** Absolute path of the handler's source file. */
   entry: string;
   exportName: string;
-  /** Where versions are written, inside the project so bare imports resolve to its node_modules. */
+  /**
+   * Where versions are written, inside the project so bare imports resolve to its node_modules. The
+   * builder owns it: `start()` empties it and `dispose()` removes it, so no two builders may share one.
+   */
   outDir: string;
   /** Rebuild when a source file of the bundle changes. */
   watch: boolean;
@@ -52,7 +55,11 @@ export interface FunctionBuilderOptions {
 /** After a change event, when to look for a later change chokidar's 50 ms throttle may have hidden. */
 const TRAILING_CHECK_MS = 60;
 
-/** How many written versions stay on disk: workers may still be loading a recent one. */
+/**
+ * How many written versions stay on disk: workers may still be loading a recent one. The newest good
+ * version, the one invocations run, is always among them: pruning follows a good build and removes only
+ * versions older than it.
+ */
 const KEPT_VERSIONS = 3;
 
 // Defines `require` in ESM bundles so bundled CommonJS code can load externals; the alias avoids
@@ -78,7 +85,6 @@ export class FunctionBuilder {
   private running?: Promise<BuildResult>;
   private queued?: Promise<BuildResult>;
   private disposed?: Promise<void>;
-  private pruning: Promise<void> = Promise.resolve();
   /** Files changed since the last build started. */
   private dirty = new Set<string>();
   /** What each changed file looked like when a build last read it. */
@@ -94,7 +100,8 @@ export class FunctionBuilder {
   /** Creates the esbuild context, builds once and, when watching, starts watching the inputs. */
   async start(): Promise<BuildResult> {
     if (this.context) throw new Error(`FunctionBuilder "${this.options.name}" was already started`);
-    // Versions of an earlier session are stale: nothing of ours runs them any more.
+    // Versions of an earlier run in this folder are stale: nothing runs them any more (the folder is
+    // this builder's own, see FunctionBuilderOptions.outDir).
     await rm(this.options.outDir, { recursive: true, force: true });
     const ext = this.format === "esm" ? "mjs" : "cjs";
     this.context = await esbuild.context({
@@ -150,12 +157,18 @@ export class FunctionBuilder {
     return this.latest;
   }
 
-  /** Stops watching and frees the esbuild context. Idempotent. */
+  /**
+   * Stops watching, frees the esbuild context and removes the outDir with every version in it (so close
+   * the workers running them first). Idempotent.
+   */
   dispose(): Promise<void> {
     this.disposed ??= (async () => {
       for (const check of this.trailingChecks.values()) clearTimeout(check);
       await Promise.allSettled([this.running, this.queued]);
-      await Promise.allSettled([this.watcher?.close(), this.context?.dispose(), this.pruning]);
+      await Promise.allSettled([this.watcher?.close(), this.context?.dispose()]);
+      await rm(this.options.outDir, { recursive: true, force: true }).catch((removeError: unknown) =>
+        console.error(`pulumi-live: removing the builds of "${this.options.name}" failed:`, removeError),
+      );
     })();
     return this.disposed;
   }
@@ -187,7 +200,6 @@ export class FunctionBuilder {
       result = { ok: false, version, entry, error: await formatBuildError(error), durationMs };
     }
     this.latest = result;
-    if (result.ok) this.pruning = this.pruning.then(() => this.pruneVersions(version));
     this.updateWatched(result, errorFiles(result, this.cwd));
     // A write seen mid-way (truncated, then filled) may have been built half-written while chokidar
     // drops the second event of the pair as a duplicate: build again when the file has moved on since.
@@ -201,6 +213,8 @@ export class FunctionBuilder {
     } catch (callbackError) {
       console.error(`pulumi-live: onBuild of "${this.options.name}" failed:`, callbackError);
     }
+    // Builds run one at a time, so prunes do too; awaiting it here lets dispose() wait for it.
+    if (result.ok) await this.pruneVersions(version);
     return result;
   }
 
@@ -257,6 +271,7 @@ export class FunctionBuilder {
   private async pruneVersions(newest: number): Promise<void> {
     try {
       const entries = await readdir(this.options.outDir);
+      // `newest` is the good build invocations run from now on: never among the old.
       const old = entries.filter((name) => /^\d+$/.test(name) && Number(name) <= newest - KEPT_VERSIONS);
       await Promise.all(
         old.map((name) => rm(path.join(this.options.outDir, name), { recursive: true, force: true })),

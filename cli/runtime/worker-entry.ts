@@ -65,7 +65,10 @@ async function run(message: InvokeMessage): Promise<void> {
   }
 }
 
-/** Runs the handler as Lambda's Node.js runtime does: a returned promise, or the callback, settles it. */
+/**
+ * Runs the handler as Lambda's Node.js runtime does: a returned promise, or the callback, settles it;
+ * a handler that takes no callback and returns no promise answers null.
+ */
 function invoke(fn: Handler, message: InvokeMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -94,8 +97,9 @@ function invoke(fn: Handler, message: InvokeMessage): Promise<unknown> {
       );
     } else if (fn.length < 3) {
       // A plain function that takes no callback is done when it returns (Lambda would wait for an
-      // empty event loop, which a worker cannot observe).
-      callback(null, returned);
+      // empty event loop, which a worker cannot observe). Lambda ignores what it returned and answers
+      // null; context.succeed/done called before returning have already settled the invocation.
+      callback(null, null);
     }
   });
 }

@@ -281,8 +281,8 @@ export function registerLoopTests(
       // Garbage, a frame sealed with another key, a sealed message of the wrong type, then the request twice.
       const dropsBefore = world.server.session.drops;
       await client.publishAsync(topics.request("count"), Buffer.from("garbage"), { qos: 1 });
-    // An empty payload too: aws-crt hands it over as a detached buffer, which once crashed the CLI.
-    await client.publishAsync(topics.request("count"), Buffer.alloc(0), { qos: 1 });
+      // An empty payload too: aws-crt hands it over as a detached buffer, which once crashed the CLI.
+      await client.publishAsync(topics.request("count"), Buffer.alloc(0), { qos: 1 });
       await client.publishAsync(
         topics.request("count"),
         encodeMessage(generateKey(), topics.request("count"), request)[0],

@@ -1,9 +1,10 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import test from "ava";
 import { startLocalServer } from "../../cli/commands/serve-local";
 import { runReplayCommand } from "../../cli/commands/replay";
 import type { InvocationRecord } from "../../cli/record/invocation-record";
+import { InvocationRecorder } from "../../cli/record/recorder";
 import { RecordingReporter } from "../helpers/recorder";
 import { tempProject, type TempProject } from "../runtime/temp-project";
 
@@ -94,6 +95,15 @@ test.serial(
     t.true(record.deadline > received);
   },
 );
+
+test.serial("records are readable by their owner only", async (t) => {
+  // Windows has no POSIX modes: nothing to check there.
+  if (process.platform === "win32") return t.pass();
+  const mode = async (file: string) => ((await stat(file)).mode & 0o777).toString(8);
+  t.deepEqual(await Promise.all(files.map((file) => mode(path.join(dir(), file)))), ["600", "600"]);
+  t.is(await mode(dir()), "700");
+  t.is(await mode(project.path(".pulumi-live/log")), "700");
+});
 
 test.serial("a failed invocation records its error", async (t) => {
   const record = await read(files[1]);
@@ -191,3 +201,60 @@ test.serial("replay of an unknown request id says where it looked", async (t) =>
     message: `No record "nope" under ${path.join(project.root, ".pulumi-live/log")}. Pass a request id from the serve output or a record file.`,
   });
 });
+
+test.serial(
+  "an HTTP event is recorded with its credentials redacted, and replays with the marker",
+  async (t) => {
+    await project.write({
+      "src/http.ts":
+        "export const handler = async (event: any) => ({ auth: event.headers.authorization, cookies: event.cookies, accept: event.headers.accept });\n",
+    });
+    const recorder = new InvocationRecorder({ root: project.root });
+    const event = {
+      version: "2.0",
+      rawPath: "/",
+      cookies: ["session=abc123"],
+      headers: { accept: "text/plain", authorization: "Bearer top-secret" },
+    };
+    const received = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
+    recorder.record({
+      name: "http",
+      entry: project.path("src/http.ts"),
+      exportName: "handler",
+      requestId: "http-req-1",
+      envId: "env-http",
+      event,
+      context: { ...(await read(files[0])).context, awsRequestId: "http-req-1" },
+      deadline: received + 3000,
+      environment: {},
+      logs: "",
+      outcome: { ok: true, result: { accept: "text/plain" } },
+      coldStart: true,
+      timings: { received, build: 0, run: 1, returned: received + 2 },
+    });
+    await recorder.flush();
+    const file = ".pulumi-live/log/http/2026-01-02T03-04-05-678Z_http-req-1.json";
+    const text = await readFile(project.path(file), "utf8");
+    t.false(text.includes("top-secret") || text.includes("abc123"));
+    const record = JSON.parse(text) as InvocationRecord;
+    t.deepEqual(record.event, {
+      version: "2.0",
+      rawPath: "/",
+      cookies: ["[redacted]"],
+      headers: { accept: "text/plain", authorization: "[redacted]" },
+    });
+    t.deepEqual(record.redactedEvent, ["headers.authorization", "cookies"]);
+
+    const out: string[] = [];
+    t.is(await runReplayCommand([file], io(out), { credentials: async () => undefined }), 0);
+    t.is(
+      out.join("").split("\n")[4],
+      '  redacted     headers.authorization, cookies in the event: replayed as "[redacted]"',
+    );
+    const json: string[] = [];
+    t.is(await runReplayCommand([file, "--json"], io(json), { credentials: async () => undefined }), 0);
+    t.like(JSON.parse(json.join("")), {
+      replayed: { ok: true, result: { auth: "[redacted]", cookies: ["[redacted]"], accept: "text/plain" } },
+    });
+  },
+);

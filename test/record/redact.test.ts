@@ -1,5 +1,5 @@
 import test from "ava";
-import { redactEnvironment } from "../../cli/record/redact";
+import { redactEnvironment, redactEvent } from "../../cli/record/redact";
 
 test("secrets are redacted by name: AWS credentials and anything saying key, secret, token or password", (t) => {
   t.deepEqual(
@@ -40,4 +40,110 @@ test("secrets are redacted by name: AWS credentials and anything saying key, sec
       ],
     },
   );
+});
+
+test("an API Gateway v2 event: secret headers and the cookies are redacted, nothing else", (t) => {
+  const event = {
+    version: "2.0",
+    routeKey: "GET /orders",
+    rawPath: "/orders",
+    rawQueryString: "limit=5",
+    cookies: ["session=abc123", "theme=dark"],
+    headers: {
+      accept: "application/json",
+      authorization: "Bearer eyJhbGciOi.secret",
+      cookie: "session=abc123; theme=dark",
+      "x-api-key": "key-123",
+      "X-Amz-Security-Token": "FwoGZXIvYXdzE",
+      "x-forwarded-for": "203.0.113.7",
+    },
+    queryStringParameters: { limit: "5" },
+    requestContext: { http: { method: "GET", path: "/orders" } },
+    body: "authorization stays in a body",
+    isBase64Encoded: false,
+  };
+  const original = structuredClone(event);
+  t.deepEqual(redactEvent(event), {
+    event: {
+      ...original,
+      cookies: ["[redacted]", "[redacted]"],
+      headers: {
+        accept: "application/json",
+        authorization: "[redacted]",
+        cookie: "[redacted]",
+        "x-api-key": "[redacted]",
+        "X-Amz-Security-Token": "[redacted]",
+        "x-forwarded-for": "203.0.113.7",
+      },
+    },
+    redacted: [
+      "headers.authorization",
+      "headers.cookie",
+      "headers.x-api-key",
+      "headers.X-Amz-Security-Token",
+      "cookies",
+    ],
+  });
+  t.deepEqual(event, original);
+});
+
+test("a REST (v1) event: headers and multiValueHeaders are redacted, whatever their case", (t) => {
+  const event = {
+    resource: "/orders",
+    path: "/orders",
+    httpMethod: "POST",
+    headers: {
+      Authorization: "Basic dXNlcjpwYXNz",
+      "Proxy-Authorization": "Basic cHJveHk6cGFzcw==",
+      Cookie: "a=1; b=2",
+      "Content-Type": "application/json",
+    },
+    multiValueHeaders: {
+      Authorization: ["Basic dXNlcjpwYXNz"],
+      "Proxy-Authorization": ["Basic cHJveHk6cGFzcw=="],
+      Cookie: ["a=1", "b=2"],
+      "Content-Type": ["application/json"],
+    },
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    requestContext: { httpMethod: "POST", stage: "prod" },
+    body: '{"n":1}',
+    isBase64Encoded: false,
+  };
+  t.deepEqual(redactEvent(event), {
+    event: {
+      ...event,
+      headers: {
+        Authorization: "[redacted]",
+        "Proxy-Authorization": "[redacted]",
+        Cookie: "[redacted]",
+        "Content-Type": "application/json",
+      },
+      multiValueHeaders: {
+        Authorization: ["[redacted]"],
+        "Proxy-Authorization": ["[redacted]"],
+        Cookie: ["[redacted]", "[redacted]"],
+        "Content-Type": ["application/json"],
+      },
+    },
+    redacted: [
+      "headers.Authorization",
+      "headers.Proxy-Authorization",
+      "headers.Cookie",
+      "multiValueHeaders.Authorization",
+      "multiValueHeaders.Proxy-Authorization",
+      "multiValueHeaders.Cookie",
+    ],
+  });
+});
+
+test("events without request headers are recorded as they are", (t) => {
+  const sqs = { Records: [{ messageId: "1", body: "x" }] };
+  t.is(redactEvent(sqs).event, sqs);
+  t.deepEqual(redactEvent(sqs).redacted, []);
+  t.deepEqual(redactEvent({ headers: null, cookies: [] }), {
+    event: { headers: null, cookies: [] },
+    redacted: [],
+  });
+  t.deepEqual(redactEvent("text"), { event: "text", redacted: [] });
 });

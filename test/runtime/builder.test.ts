@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -163,13 +164,49 @@ test.serial(
   },
 );
 
-test.serial("old versions are removed, the last 3 stay", async (t) => {
+test.serial("old versions are removed, the last 3 stay; dispose removes the outDir", async (t) => {
   const { builder } = await started(t, { entry: "src/api.ts" });
   for (let i = 0; i < 4; i++) await builder.rebuild();
   t.is(builder.current()?.version, 5);
-  await builder.dispose();
   const versions = await readdir(project.path(".pulumi-live/build/api-ts"));
   t.deepEqual(versions.sort(), ["3", "4", "5"]);
+  await builder.dispose();
+  t.false(existsSync(project.path(".pulumi-live/build/api-ts")));
+});
+
+test.serial("while builds are broken, the last good version is never pruned", async (t) => {
+  await project.write({ "pruned/last-good.ts": 'export const handler = () => "good";\n' });
+  const { builder, result } = await started(t, { entry: "pruned/last-good.ts" });
+  const first = good(t, result);
+  await writeFile(project.path("pruned/last-good.ts"), 'export const handler = () => "broken;\n');
+  for (let i = 0; i < 4; i++) t.false((await builder.rebuild()).ok);
+  t.true(runs("good")(first));
+  await writeFile(project.path("pruned/last-good.ts"), 'export const handler = () => "good again";\n');
+  const fixed = good(t, await builder.rebuild());
+  t.is(fixed.version, 6);
+  t.true(runs("good again")(fixed));
+  t.deepEqual(await readdir(project.path(".pulumi-live/build/last-good-ts")), ["6"]);
+});
+
+test.serial("two builders of one function in their own outDirs do not disturb each other", async (t) => {
+  const entry = "src/greet.ts";
+  const [outA, outB] = ["1111", "2222"].map((id) => project.path(`.pulumi-live/build/greet/${id}`));
+  const a = await started(t, { entry, outDir: outA });
+  const first = good(t, a.result);
+  const b = await started(t, { entry, outDir: outB });
+  const second = good(t, b.result);
+  t.is(first.file, path.join(outA, "1", "index.cjs"));
+  t.is(second.file, path.join(outB, "1", "index.cjs"));
+  const greet = (file: string) => (require(file) as { greet: (name: string) => string }).greet("both");
+  t.is(greet(first.file), "hello both");
+  await b.builder.dispose();
+  t.false(existsSync(outB));
+  t.deepEqual(await readdir(outA), ["1"]);
+  delete require.cache[first.file];
+  t.is(greet(first.file), "hello both");
+  good(t, await a.builder.rebuild());
+  await a.builder.dispose();
+  t.false(existsSync(outA));
 });
 
 test.serial("rebuild calls made during a build coalesce into one more build", async (t) => {

@@ -34,7 +34,11 @@ export function sigv4Handshake(
         });
         done();
       } catch (error) {
-        onError?.(error as Error);
+        try {
+          onError?.(error as Error);
+        } catch {
+          // reporting must not keep the handshake from failing cleanly
+        }
         done((error as { error_code?: number }).error_code ?? AWS_ERROR_UNKNOWN);
       }
     })();

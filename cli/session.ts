@@ -106,7 +106,7 @@ export class Session {
   /** The worker environment per function environment hash: reading process.env is slow. */
   private readonly localEnvironments = new Map<string, Record<string, string>>();
   /** Frames dropped before they became messages, and requests dropped after. */
-  readonly counters = { expired: 0, foreign: 0, duplicate: 0, handled: 0 };
+  readonly counters = { expired: 0, foreign: 0, duplicate: 0, handled: 0, elsewhere: 0, redirected: 0 };
 
   constructor(private readonly options: SessionOptions) {
     this.topics = stackTopics(options.prefix);
@@ -180,9 +180,6 @@ export class Session {
   }
 
   private onRequestFrame(topic: string, payload: Buffer): void {
-    // Once closing, or after a newer session took over, new requests are that session's (or the
-    // stub's fallback) to serve; in-flight ones still get their answers.
-    if (this.closing || this.takenOver) return;
     try {
       const message = this.reassembler.push(topic, payload);
       if (!message) return;
@@ -251,11 +248,22 @@ export class Session {
       this.options.events.drop({ reason: `request ${request.requestId} past its deadline`, topic: fn.name });
       return;
     }
+    if (request.sessionId && request.sessionId !== this.sessionId) {
+      // Addressed to another session of the stack (around a takeover both are subscribed): not ours.
+      this.counters.elsewhere++;
+      return;
+    }
     const ack = { type: "ack", requestId: request.requestId, sessionId: this.sessionId } as const;
     const previous = this.seen.get(request.requestId);
     if (previous) {
       this.counters.duplicate++;
       await this.send(request.responseTopic, previous.answer ?? ack);
+      return;
+    }
+    if (this.closing || this.takenOver) {
+      // Not run here: the stub sends it to the session online now, or fails it as having none.
+      this.counters.redirected++;
+      await this.send(request.responseTopic, { ...ack, redirect: true });
       return;
     }
     if (request.environment) remember(this.environments, request.envHash, request.environment);

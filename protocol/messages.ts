@@ -38,6 +38,8 @@ export interface RequestMessage {
   deadline: number;
   event: unknown;
   context: InvocationContext;
+  /** The session the stub found online: only that session runs the request (takeovers run nothing twice). */
+  sessionId?: string;
   /** Hash of the function's environment; the environment itself travels when first sent or changed. */
   envHash: string;
   environment?: Record<string, string>;
@@ -49,6 +51,11 @@ export interface AckMessage {
   sessionId: string;
   /** Set when the session does not know the environment named by `envHash`: resend with it. */
   needEnvironment?: boolean;
+  /**
+   * Set when the session no longer takes requests (it is closing, or a newer one took over) and did not
+   * run this one: send it to the session online now.
+   */
+  redirect?: boolean;
 }
 
 export interface ResponseMessage {

@@ -17,8 +17,8 @@ export interface ExchangeOptions {
   /** Words for error messages: `stack "proj/dev"` and the function id. */
   stack: string;
   functionId: string;
-  /** Called once the session acknowledged a publish that carried the environment. */
-  onEnvironmentDelivered?: () => void;
+  /** Called once a session acknowledged a publish that carried the environment. */
+  onEnvironmentDelivered?: (sessionId: string) => void;
 }
 
 /**
@@ -73,9 +73,35 @@ export function exchange(options: ExchangeOptions): Promise<ResponseMessage | Er
         );
     };
 
+    /** The session the request is addressed to: the one online when it was sent, or the one after. */
+    let target = options.sessionId;
+    let redirected = false;
+    const serving = () => {
+      const presence = connection.presence;
+      return presence && (presence.functions.length === 0 || presence.functions.includes(functionId))
+        ? presence
+        : undefined;
+    };
+    /** After a redirect: once a newer session is online, the request goes to it, with the environment. */
+    const followRedirect = (): void => {
+      const next = serving();
+      if (!next || next.sessionId === target) return;
+      target = next.sessionId;
+      redirected = false;
+      withEnvironment = true;
+      send({ ...request, sessionId: target, environment: options.environment });
+    };
+
     const onReply = (reply: Reply): void => {
       if (reply.type === "ack") {
         if (acked) return;
+        if (reply.redirect) {
+          // The session closed or was taken over without running it: the next one will.
+          if (reply.sessionId !== target) return;
+          redirected = true;
+          followRedirect();
+          return;
+        }
         if (reply.needEnvironment) {
           // Once resent with the environment, a redelivered copy of the first ack is just a duplicate.
           if (withEnvironment) return;
@@ -85,19 +111,23 @@ export function exchange(options: ExchangeOptions): Promise<ResponseMessage | Er
         }
         acked = true;
         clearTimeout(ackTimer);
-        if (withEnvironment) options.onEnvironmentDelivered?.();
+        if (withEnvironment) options.onEnvironmentDelivered?.(target);
         return;
       }
       // A quick answer comes without an ack (the session saves a publish): it acknowledges all the same.
-      if (withEnvironment && !acked) options.onEnvironmentDelivered?.();
+      if (withEnvironment && !acked) options.onEnvironmentDelivered?.(target);
       finish(undefined, reply);
     };
 
     const onPresence = (): void => {
-      const presence = connection.presence;
-      if (presence?.sessionId === options.sessionId) return;
-      // A newer session took over: the one this request went to still answers what it started.
-      if (presence && (presence.functions.length === 0 || presence.functions.includes(functionId))) return;
+      const presence = serving();
+      if (presence?.sessionId === target) return;
+      if (presence) {
+        // A newer session took over: the one this request went to answers what it started, or
+        // redirects what it did not.
+        if (redirected) followRedirect();
+        return;
+      }
       finish(
         new RelayError(
           "SessionEnded",

@@ -134,6 +134,7 @@ export function createRelay(config: StubConfig, options: RelayOptions = {}): Rel
       deadline: started + remaining - DEADLINE_MARGIN_MS,
       event,
       context: invocationContext(context),
+      sessionId: presence.sessionId,
       envHash,
     };
     if (delivered?.sessionId !== presence.sessionId || delivered.hash !== envHash) {
@@ -150,7 +151,7 @@ export function createRelay(config: StubConfig, options: RelayOptions = {}): Rel
       responseBy: started + remaining - RESPONSE_MARGIN_MS,
       stack: config.stack,
       functionId: config.functionId,
-      onEnvironmentDelivered: () => (delivered = { sessionId: presence.sessionId, hash: envHash }),
+      onEnvironmentDelivered: (sessionId) => (delivered = { sessionId, hash: envHash }),
     });
     if (outcome.logs) log(outcome.logs.replace(/\n$/, ""));
     if (outcome.type === "error") throw fromLambdaError(outcome);

@@ -65,7 +65,8 @@ export function registerLoopTests(
       cwd: dir,
       port: 0,
       broker: started.url,
-      timeoutSeconds: 4,
+      // Long enough for 5 MB each way on a loaded 2-core machine; the timeout case waits it out.
+      timeoutSeconds: 8,
       env: [`COUNT_FILE=${path.join(dir, "count.log")}`, "CUSTOM_SETTING=from-the-function"],
       reporter,
     });

@@ -106,6 +106,7 @@ test("a request travels to the session and its result and logs come back", async
       logGroupName: "/aws/lambda/shop-dev-api",
       logStreamName: "2024/01/02/[$LATEST]abc",
     },
+    sessionId: "session-1",
     envHash: environmentHash(environment),
     environment,
   } satisfies Omit<RequestMessage, "deadline">);
@@ -275,6 +276,35 @@ test("a newer session taking over during a request lets the first one answer it"
     });
   };
   t.is(await relay.handle({}, lambdaContext("takeover-1", 60_000)), "answered");
+});
+
+test("a request a session redirects goes to the session online after it, with the environment", async (t) => {
+  const prefix = nextPrefix();
+  const older = await session(t, prefix, "session-1");
+  const { relay } = setup(t, prefix);
+  const newer = await FakeSession.start(broker.url, key, prefix, "session-2");
+  t.teardown(() => newer.close());
+  // The older session was taken over: it runs nothing more and says so; then the newer announces itself.
+  older.onRequest = async (request, s) => {
+    if (request.sessionId !== "session-1") return;
+    await s.send(request.responseTopic, {
+      type: "ack",
+      requestId: request.requestId,
+      sessionId: "session-1",
+      redirect: true,
+    });
+    await newer.announce(newer.presenceMessage());
+  };
+  newer.onRequest = async (request, s) => {
+    if (request.sessionId === "session-2") await s.answer(request, "from session-2");
+  };
+  t.is(await relay.handle({}, lambdaContext("moved-1", 60_000)), "from session-2");
+  t.deepEqual(
+    older.requests.map((r) => r.sessionId),
+    ["session-1", "session-2"],
+  );
+  const resent = newer.requests.find((r) => r.sessionId === "session-2");
+  t.truthy(resent?.environment);
 });
 
 test("a session that never acks fails the request with PulumiLive.NoAck", async (t) => {

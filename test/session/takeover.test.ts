@@ -1,0 +1,139 @@
+import test from "ava";
+import mqtt from "mqtt";
+import {
+  clientId,
+  clientIdPrefix,
+  encodeMessage,
+  environmentHash,
+  generateKey,
+  PROTOCOL_VERSION,
+  Reassembler,
+  stackTopics,
+  topicPrefix,
+  type Message,
+  type RequestMessage,
+} from "../../protocol";
+import { startBroker } from "../../cli/local/broker";
+import { MqttConnection } from "../../cli/mqtt-connection";
+import { Session } from "../../cli/session";
+
+test("after a takeover a session runs nothing more: it redirects requests addressed to it and ignores others'", async (t) => {
+  const broker = await startBroker();
+  t.teardown(() => broker.close());
+  const key = generateKey();
+  const prefix = topicPrefix("takeover", "test");
+  const topics = stackTopics(prefix);
+  const ran: string[] = [];
+  const takeovers: string[] = [];
+  const session = new Session({
+    key,
+    prefix,
+    functions: [
+      {
+        name: "api",
+        functionId: "api",
+        exportName: "handler",
+        ready: () => Promise.reject(new Error("must not build")),
+      },
+    ],
+    runner: {
+      invoke: (request) => {
+        ran.push(request.context.awsRequestId);
+        return Promise.reject(new Error("must not run"));
+      },
+    },
+    events: {
+      invoke: () => undefined,
+      result: () => undefined,
+      drop: () => undefined,
+      status: () => undefined,
+      takeover: (e) => takeovers.push(e.sessionId),
+    },
+    connect: (will, suffix) =>
+      MqttConnection.connect({
+        target: { kind: "broker", url: broker.url },
+        clientId: clientId(clientIdPrefix("takeover", "test"), "cli", suffix),
+        will,
+      }),
+  });
+  await session.start();
+  t.teardown(() => session.close());
+
+  const client = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+  t.teardown(() => client.endAsync());
+  const responseTopic = topics.response("api", "env1");
+  const reassembler = new Reassembler(key);
+  const replies: Message[] = [];
+  let onReply = () => undefined as void;
+  client.on("message", (topic, payload) => {
+    const message = reassembler.push(topic, payload);
+    if (topic === responseTopic && message) {
+      replies.push(message);
+      onReply();
+    }
+  });
+  await client.subscribeAsync(responseTopic, { qos: 1 });
+  const waitForReplies = (count: number) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${replies.length} replies`)), 5000);
+      onReply = () => {
+        if (replies.length >= count) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      onReply();
+    });
+
+  // A newer session announces itself (a live publish, not a retained one from before).
+  const newer = {
+    type: "presence" as const,
+    sessionId: "newer",
+    online: true,
+    protocol: PROTOCOL_VERSION,
+    functions: ["api"],
+    startedAt: Date.now(),
+  };
+  await client.publishAsync(topics.presence, encodeMessage(key, topics.presence, newer)[0], {
+    qos: 1,
+    retain: true,
+  });
+
+  const environment = { A: "1" };
+  const request = (requestId: string, sessionId: string): Buffer[] => {
+    const message: RequestMessage = {
+      type: "request",
+      requestId,
+      functionId: "api",
+      envId: "env1",
+      responseTopic,
+      deadline: Date.now() + 10_000,
+      event: {},
+      context: {
+        awsRequestId: requestId,
+        functionName: "api",
+        functionVersion: "$LATEST",
+        invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:api",
+        memoryLimitInMB: "128",
+        logGroupName: "/aws/lambda/api",
+        logStreamName: "s",
+      },
+      sessionId,
+      envHash: environmentHash(environment),
+      environment,
+    };
+    return encodeMessage(key, topics.request("api"), message);
+  };
+  for (const frame of request("for-newer", "newer"))
+    await client.publishAsync(topics.request("api"), frame, { qos: 1 });
+  for (const frame of request("for-older", session.sessionId))
+    await client.publishAsync(topics.request("api"), frame, { qos: 1 });
+  await waitForReplies(1);
+  t.deepEqual(takeovers, ["newer"]);
+  t.deepEqual(replies, [
+    { type: "ack", requestId: "for-older", sessionId: session.sessionId, redirect: true },
+  ]);
+  t.deepEqual(ran, []);
+  // Requests arrive in order on one connection: the one for the newer session was seen, and ignored.
+  t.like(session.drops, { elsewhere: 1, redirected: 1, handled: 0 });
+});

@@ -61,19 +61,44 @@ function buildLog() {
     onBuild(build: BuildResult): void {
       builds.push(build);
       for (const waiter of waiters.splice(0)) {
-        if (waiter.match(build)) waiter.resolve(build);
+        let matched = false;
+        try {
+          matched = waiter.match(build);
+        } catch {
+          // a build that cannot even be checked does not match
+        }
+        if (matched) waiter.resolve(build);
         else waiters.push(waiter);
       }
     },
     /** The first build from now on that matches (an edit may be seen as more than one change). */
-    until(match: (b: BuildResult) => boolean): Promise<BuildResult> {
-      return new Promise((resolve) => waiters.push({ match, resolve }));
+    until(match: (b: BuildResult) => boolean, timeoutMs = 30_000): Promise<BuildResult> {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no matching build within ${timeoutMs} ms; builds: ${builds.length}`)),
+          timeoutMs,
+        );
+        waiters.push({
+          match,
+          resolve: (b) => {
+            clearTimeout(timer);
+            resolve(b);
+          },
+        });
+      });
     },
   };
 }
 
-const runs = (expected: string) => (b: BuildResult) =>
-  b.ok && (require(b.file) as { handler: () => string }).handler() === expected;
+/**
+ * Whether a build runs and returns `expected`. A build of a file caught half-written (an editor's
+ * truncate-then-write) may export nothing: that is "no", not an exception that would lose the waiters.
+ */
+const runs = (expected: string) => (b: BuildResult) => {
+  if (!b.ok) return false;
+  const handler = (require(b.file) as { handler?: () => string }).handler;
+  return typeof handler === "function" && handler() === expected;
+};
 
 test("a TypeScript handler importing another module builds to CommonJS and runs", async (t) => {
   const { result } = await started(t, { entry: "src/api.ts" });

@@ -51,6 +51,17 @@ function version(): string {
   return (require("../../package.json") as { version: string }).version;
 }
 
+/** One line on what the session dropped, when it dropped anything (frames not sealed with the key, ...). */
+export function droppedSummary(drops: Record<string, number>): string | undefined {
+  const kinds = ["unsealed", "malformed", "oversized", "expired", "evicted", "foreign"] as const;
+  const parts = kinds.filter((kind) => (drops[kind] ?? 0) > 0).map((kind) => `${drops[kind]} ${kind}`);
+  if (parts.length === 0) return undefined;
+  return (
+    `dropped messages: ${parts.join(", ")}. Unsealed or foreign ones are not this stack's (another key: ` +
+    `an old deployment, or someone else on the topics); expired ones arrived after their deadline.`
+  );
+}
+
 function wholeNumber(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value)) throw new UserError(`${flag} takes a whole number (got "${value}").`);
@@ -135,6 +146,8 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
       if (stopping) return;
       stopping = true;
       void server.close().finally(() => {
+        const dropped = droppedSummary(server.session.drops);
+        if (dropped) reporter.status({ message: dropped });
         reporter.summary();
         resolve();
       });

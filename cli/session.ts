@@ -6,60 +6,18 @@ import {
   encodeMessage,
   localEnvironment,
   stackTopics,
-  type LambdaError,
   type Message,
   type PresenceMessage,
   type RequestMessage,
   type StackTopics,
 } from "../protocol";
-import type { MqttConnection, MqttConnectionOptions } from "./mqtt-connection";
-import type { BuildResult } from "./runtime/builder";
-import type { InvokeOutcome, InvokeRequest } from "./runtime/worker-pool";
-import type { InvocationRecorderHook, ServedInvocation } from "./served-invocation";
+import type { MqttConnection } from "./mqtt-connection";
+import { runInvocation } from "./run-invocation";
+import type { ServedInvocation } from "./served-invocation";
+import type { ServedFunction, SessionOptions } from "./session-types";
 
 export type { InvocationRecorderHook, ServedInvocation } from "./served-invocation";
-
-/** A function this session serves from local source. */
-export interface ServedFunction {
-  name: string;
-  functionId: string;
-  exportName: string;
-  /** The build to run: the last good one, or the failure while the source is broken. */
-  ready(): Promise<BuildResult>;
-}
-
-export interface Runner {
-  invoke(request: InvokeRequest): Promise<InvokeOutcome>;
-}
-
-/** What a session tells the person (or the NDJSON stream) about. */
-export interface SessionEvents {
-  invoke(e: { name: string; requestId: string; envId: string; bytes: number }): void;
-  result(e: {
-    name: string;
-    requestId: string;
-    durationMs: number;
-    coldStart: boolean;
-    error?: LambdaError;
-  }): void;
-  drop(e: { reason: string; topic: string }): void;
-  status(e: { message: string }): void;
-  takeover(e: { sessionId: string; host?: string }): void;
-}
-
-export interface SessionOptions {
-  key: Buffer;
-  prefix: string;
-  functions: ServedFunction[];
-  runner: Runner;
-  events: SessionEvents;
-  /** Opens the MQTT connection with the will this session needs. */
-  connect(will: NonNullable<MqttConnectionOptions["will"]>, clientSuffix: string): Promise<MqttConnection>;
-  /** How long a finished request's answer is kept to answer a duplicate delivery (ms). */
-  dedupeMs?: number;
-  /** Told of every invocation served, once answered (the invocation record). */
-  recorder?: InvocationRecorderHook;
-}
+export type { Runner, ServedFunction, SessionEvents, SessionOptions } from "./session-types";
 
 /** How long a request may run before it is acknowledged separately from its response (ms). */
 export const ACK_DELAY_MS = 25;
@@ -287,7 +245,14 @@ export class Session {
     });
     let served: ServedInvocation;
     try {
-      served = await this.run(fn, request, environment);
+      served = await runInvocation({
+        fn,
+        request,
+        environment,
+        workerEnvironment: () => this.workerEnvironment(request.envHash, environment),
+        runner: this.options.runner,
+        events: this.options.events,
+      });
     } catch (error) {
       // A failure of the session itself still answers, so the caller does not wait for its timeout.
       const internal = {
@@ -323,68 +288,6 @@ export class Session {
     } catch (error) {
       this.options.events.status({ message: `could not record ${served.requestId}: ${String(error)}` });
     }
-  }
-
-  private async run(
-    fn: ServedFunction,
-    request: RequestMessage,
-    env: Record<string, string>,
-  ): Promise<ServedInvocation> {
-    const started = Date.now();
-    const build = await fn.ready();
-    const buildMs = Date.now() - started;
-    const served = (
-      outcome: ServedInvocation["outcome"],
-      logs: string,
-      runMs: number,
-      coldStart: boolean,
-    ): ServedInvocation => ({
-      name: fn.name,
-      entry: build.entry,
-      exportName: fn.exportName,
-      requestId: request.requestId,
-      envId: request.envId,
-      event: request.event,
-      context: request.context,
-      deadline: request.deadline,
-      environment: env,
-      logs,
-      outcome,
-      coldStart,
-      timings: { received: 0, build: buildMs, run: runMs, returned: 0 },
-    });
-    if (!build.ok) {
-      const error = { errorType: "PulumiLive.BuildError", errorMessage: build.error, trace: [] };
-      this.options.events.result({
-        name: fn.name,
-        requestId: request.requestId,
-        durationMs: Date.now() - started,
-        coldStart: false,
-        error,
-      });
-      return served({ ok: false, error }, "", 0, false);
-    }
-    const outcome = await this.options.runner.invoke({
-      functionName: fn.name,
-      envId: request.envId,
-      build,
-      exportName: fn.exportName,
-      event: request.event,
-      context: request.context,
-      deadline: request.deadline,
-      environment: this.workerEnvironment(request.envHash, env),
-    });
-    this.options.events.result({
-      name: fn.name,
-      requestId: request.requestId,
-      durationMs: outcome.durationMs,
-      coldStart: outcome.coldStart,
-      error: outcome.ok ? undefined : outcome.error,
-    });
-    const result = outcome.ok
-      ? { ok: true as const, result: outcome.result }
-      : { ok: false as const, error: outcome.error };
-    return served(result, outcome.logs, outcome.durationMs, outcome.coldStart);
   }
 
   /** Clears presence, lets in-flight requests answer, disconnects. Idempotent. */

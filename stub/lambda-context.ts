@@ -1,16 +1,10 @@
 import type { InvocationContext } from "../protocol";
 
-/** The parts of Lambda's Node.js `context` object the stub reads (no dependency on @types/aws-lambda). */
-export interface LambdaContext {
-  awsRequestId: string;
-  functionName: string;
-  functionVersion: string;
-  invokedFunctionArn: string;
-  memoryLimitInMB: string;
-  logGroupName: string;
-  logStreamName: string;
-  identity?: unknown;
-  clientContext?: unknown;
+/**
+ * The parts of Lambda's Node.js `context` object the stub reads (no dependency on @types/aws-lambda): the
+ * fields that travel, plus the runtime's own.
+ */
+export interface LambdaContext extends InvocationContext {
   callbackWaitsForEmptyEventLoop?: boolean;
   getRemainingTimeInMillis(): number;
 }

@@ -13,11 +13,13 @@ const quiet: SessionEvents = {
   takeover: () => undefined,
 };
 
-test("a session announces itself again when someone else clears the presence", async (t) => {
-  const broker = await startBroker();
-  t.teardown(() => broker.close());
-  const key = generateKey();
-  const prefix = topicPrefix("presence", "test");
+/** A started session with no functions on a local broker, closed in teardown. */
+async function startSession(
+  t: { teardown(fn: () => unknown): void },
+  brokerUrl: string,
+  key: Buffer,
+  prefix: string,
+) {
   const session = new Session({
     key,
     prefix,
@@ -26,13 +28,22 @@ test("a session announces itself again when someone else clears the presence", a
     events: quiet,
     connect: (will, suffix) =>
       MqttConnection.connect({
-        target: { kind: "broker", url: broker.url },
+        target: { kind: "broker", url: brokerUrl },
         clientId: clientId(clientIdPrefix("presence", "test"), "cli", suffix),
         will,
       }),
   });
   await session.start();
   t.teardown(() => session.close());
+  return session;
+}
+
+test("a session announces itself again when someone else clears the presence", async (t) => {
+  const broker = await startBroker();
+  t.teardown(() => broker.close());
+  const key = generateKey();
+  const prefix = topicPrefix("presence", "test");
+  const session = await startSession(t, broker.url, key, prefix);
   const topic = stackTopics(prefix).presence;
   const client = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
   t.teardown(() => client.endAsync());
@@ -69,24 +80,7 @@ test("two sessions on one prefix with different keys do not answer each other's 
   const broker = await startBroker();
   t.teardown(() => broker.close());
   const prefix = topicPrefix("presence", "keys");
-  const start = async () => {
-    const session = new Session({
-      key: generateKey(),
-      prefix,
-      functions: [],
-      runner: { invoke: () => Promise.reject(new Error("not used")) },
-      events: quiet,
-      connect: (will, suffix) =>
-        MqttConnection.connect({
-          target: { kind: "broker", url: broker.url },
-          clientId: clientId(clientIdPrefix("presence", "keys"), "cli", suffix),
-          will,
-        }),
-    });
-    await session.start();
-    t.teardown(() => session.close());
-    return session;
-  };
+  const start = () => startSession(t, broker.url, generateKey(), prefix);
   const client = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
   t.teardown(() => client.endAsync());
   let published = 0;

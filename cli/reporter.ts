@@ -161,7 +161,10 @@ export function humanReporter(write: Write, options: HumanReporterOptions): Repo
       }
       if (e.gateway) {
         const first = e.functions[0]?.name ?? "api";
-        lines.push(dim(`  Call one: curl ${e.gateway}/${first}/  or  pulumi-live invoke ${first} --local`));
+        const endpoint = e.gateway === "http://127.0.0.1:3000" ? "" : ` --endpoint ${e.gateway}`;
+        lines.push(
+          dim(`  Call one: curl ${e.gateway}/${first}/  or  pulumi-live invoke ${first} --local${endpoint}`),
+        );
       }
       lines.push(
         dim("  Edit a handler and call again: the next invocation runs the new code. Ctrl+C stops."),

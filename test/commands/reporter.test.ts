@@ -130,3 +130,25 @@ test("--json keeps its contract: the first line is the ready event", (t) => {
   t.like(lines[0], { type: "ready", mode: "local", inspector: "ws://127.0.0.1:9229/x" });
   t.like(lines[2], { type: "result", ok: true, coldStart: true, durationMs: 5 });
 });
+
+test("the ready block says how to call a function, with --endpoint when the gateway is not on port 3000", (t) => {
+  const call = (gateway: string) => {
+    const { write, text } = collect();
+    humanReporter(write, { color: false, cwd: "/nowhere" }).ready({
+      mode: "local",
+      gateway,
+      functions: [{ name: "api", handler: "src/api.handler" }],
+    });
+    return text()
+      .split("\n")
+      .find((line) => line.includes("Call one"));
+  };
+  t.is(
+    call("http://127.0.0.1:3000"),
+    "  Call one: curl http://127.0.0.1:3000/api/  or  pulumi-live invoke api --local",
+  );
+  t.is(
+    call("http://127.0.0.1:45123"),
+    "  Call one: curl http://127.0.0.1:45123/api/  or  pulumi-live invoke api --local --endpoint http://127.0.0.1:45123",
+  );
+});

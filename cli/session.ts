@@ -76,11 +76,12 @@ export class Session {
     return { ...this.reassembler.drops, ...this.counters };
   }
 
-  private presence(online: boolean): PresenceMessage {
+  private presence(online: boolean, draining = false): PresenceMessage {
     return {
       type: "presence",
       sessionId: this.sessionId,
       online,
+      ...(draining ? { draining } : {}),
       protocol: PROTOCOL_VERSION,
       functions: online ? [...this.byId.keys()] : [],
       startedAt: this.startedAt,
@@ -89,9 +90,9 @@ export class Session {
     };
   }
 
-  private sealPresence(online: boolean): Buffer {
+  private sealPresence(online: boolean, draining = false): Buffer {
     // Presence always fits one frame: a few hundred bytes.
-    return encodeMessage(this.options.key, this.topics.presence, this.presence(online))[0];
+    return encodeMessage(this.options.key, this.topics.presence, this.presence(online, draining))[0];
   }
 
   async start(): Promise<void> {
@@ -295,6 +296,13 @@ export class Session {
     this.closing ??= (async () => {
       const connection = this.connection;
       if (!connection) return;
+      // Draining first: stubs stop sending (they fail fast or run their fallback) while the requests
+      // under way still get their answers.
+      if (this.inflight.size > 0) {
+        await connection
+          .publish(this.topics.presence, this.sealPresence(true, true), true)
+          .catch(() => undefined);
+      }
       // In-flight requests get a few seconds to answer (one held in a debugger would wait forever);
       // those still running then fail when the worker pool closes.
       let timer: NodeJS.Timeout | undefined;

@@ -80,6 +80,8 @@ export interface PresenceMessage {
   type: "presence";
   sessionId: string;
   online: boolean;
+  /** Online but stopping: it answers what it started and takes nothing new. */
+  draining?: boolean;
   protocol: number;
   functions: string[];
   startedAt: number;

@@ -17,6 +17,8 @@ export interface ExchangeOptions {
   /** Words for error messages: `stack "proj/dev"` and the function id. */
   stack: string;
   functionId: string;
+  /** The error for a request no session will take (so the relay can run its fallback). */
+  noSession: () => Error;
   /** Called once a session acknowledged a publish that carried the environment. */
   onEnvironmentDelivered?: (sessionId: string) => void;
 }
@@ -76,16 +78,27 @@ export function exchange(options: ExchangeOptions): Promise<ResponseMessage | Er
     /** The session the request is addressed to: the one online when it was sent, or the one after. */
     let target = options.sessionId;
     let redirected = false;
+    /** The session online that takes new requests for this function, if any (a draining one does not). */
     const serving = () => {
       const presence = connection.presence;
-      return presence && (presence.functions.length === 0 || presence.functions.includes(functionId))
+      const takes = presence && !presence.draining;
+      return takes && (presence.functions.length === 0 || presence.functions.includes(functionId))
         ? presence
         : undefined;
     };
-    /** After a redirect: once a newer session is online, the request goes to it, with the environment. */
+    /**
+     * After a redirect: once a newer session is online, the request goes to it, with the environment.
+     * While the presence still names the redirecting session, the newer one's announcement is on its way
+     * (a takeover); if nobody takes new requests (stopping, or gone), the request fails as having no
+     * session, so the relay's fallback can run.
+     */
     const followRedirect = (): void => {
       const next = serving();
-      if (!next || next.sessionId === target) return;
+      if (next?.sessionId === target) return;
+      if (!next) {
+        finish(options.noSession());
+        return;
+      }
       target = next.sessionId;
       redirected = false;
       withEnvironment = true;
@@ -120,8 +133,12 @@ export function exchange(options: ExchangeOptions): Promise<ResponseMessage | Er
     };
 
     const onPresence = (): void => {
+      // The session this request went to, even draining, still answers what it started.
+      if (connection.presence?.sessionId === target) {
+        if (redirected) followRedirect();
+        return;
+      }
       const presence = serving();
-      if (presence?.sessionId === target) return;
       if (presence) {
         // A newer session took over: the one this request went to answers what it started, or
         // redirects what it did not.

@@ -121,8 +121,10 @@ export function createRelay(config: StubConfig, options: RelayOptions = {}): Rel
     const remaining = context.getRemainingTimeInMillis();
     await connection.whenReady(Math.min(options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS, remaining - 200));
     const presence = connection.presence;
-    if (!presence || !serves(presence)) {
-      throw new RelayError("NoSession", noSessionMessage(config.stack, config.functionId, presence));
+    if (!presence || presence.draining || !serves(presence)) {
+      // A draining session is stopping: as good as none for a new request.
+      const known = presence?.draining ? undefined : presence;
+      throw new RelayError("NoSession", noSessionMessage(config.stack, config.functionId, known));
     }
     const { environment, envHash } = currentEnvironment();
     const request: RequestMessage = {
@@ -152,6 +154,7 @@ export function createRelay(config: StubConfig, options: RelayOptions = {}): Rel
       stack: config.stack,
       functionId: config.functionId,
       onEnvironmentDelivered: (sessionId) => (delivered = { sessionId, hash: envHash }),
+      noSession: () => new RelayError("NoSession", noSessionMessage(config.stack, config.functionId)),
     });
     if (outcome.logs) log(outcome.logs.replace(/\n$/, ""));
     if (outcome.type === "error") throw fromLambdaError(outcome);

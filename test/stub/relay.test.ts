@@ -307,6 +307,50 @@ test("a request a session redirects goes to the session online after it, with th
   t.truthy(resent?.environment);
 });
 
+test("a draining session takes no new requests: the stub fails at once, as with no session", async (t) => {
+  const prefix = nextPrefix();
+  const fake = await session(t, prefix);
+  const { relay } = setup(t, prefix);
+  await fake.announce({ ...fake.presenceMessage(), draining: true });
+  await presenceReaches(relay, (p) => p?.draining === true);
+  const error = await t.throwsAsync(relay.handle({}, lambdaContext("draining-1")));
+  t.is(error?.name, "PulumiLive.NoSession");
+  t.is(fake.requests.length, 0);
+});
+
+test("a request redirected by a stopping session fails as having no session, so a fallback can run", async (t) => {
+  const prefix = nextPrefix();
+  const fake = await session(t, prefix);
+  const { relay } = setup(t, prefix);
+  fake.onRequest = async (request, s) => {
+    await s.announce({ ...s.presenceMessage(), draining: true });
+    await s.send(request.responseTopic, {
+      type: "ack",
+      requestId: request.requestId,
+      sessionId: "session-1",
+      redirect: true,
+    });
+  };
+  const error = await t.throwsAsync(relay.handle({}, lambdaContext("stopping-1", 60_000)));
+  t.is(error?.name, "PulumiLive.NoSession");
+});
+
+test("an acknowledged request still gets its answer from a session that starts draining", async (t) => {
+  const prefix = nextPrefix();
+  const fake = await session(t, prefix);
+  const { relay } = setup(t, prefix);
+  fake.onRequest = async (request, s) => {
+    await s.ack(request);
+    await s.announce({ ...s.presenceMessage(), draining: true });
+    await s.send(request.responseTopic, {
+      type: "response",
+      requestId: request.requestId,
+      result: "finished",
+    });
+  };
+  t.is(await relay.handle({}, lambdaContext("inflight-1", 60_000)), "finished");
+});
+
 test("a session that never acks fails the request with PulumiLive.NoAck", async (t) => {
   const prefix = nextPrefix();
   const fake = await session(t, prefix);

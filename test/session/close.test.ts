@@ -1,0 +1,125 @@
+import test from "ava";
+import mqtt from "mqtt";
+import {
+  clientId,
+  clientIdPrefix,
+  encodeMessage,
+  environmentHash,
+  generateKey,
+  Reassembler,
+  stackTopics,
+  topicPrefix,
+  type Message,
+} from "../../protocol";
+import { startBroker } from "../../cli/local/broker";
+import { MqttConnection } from "../../cli/mqtt-connection";
+import type { GoodBuild } from "../../cli/runtime/builder";
+import type { InvokeOutcome } from "../../cli/runtime/worker-pool";
+import { Session } from "../../cli/session";
+
+test("closing with a request under way: presence goes draining, the request is answered, then offline", async (t) => {
+  const broker = await startBroker();
+  t.teardown(() => broker.close());
+  const key = generateKey();
+  const prefix = topicPrefix("close", "test");
+  const topics = stackTopics(prefix);
+  let finishRun: (outcome: InvokeOutcome) => void = () => undefined;
+  let started: () => void = () => undefined;
+  const running = new Promise<void>((resolve) => (started = resolve));
+  const build = {
+    ok: true,
+    version: 1,
+    file: "/dev/null",
+    format: "cjs",
+    entry: "api.ts",
+    durationMs: 0,
+    inputs: [],
+  };
+  const session = new Session({
+    key,
+    prefix,
+    functions: [
+      { name: "api", functionId: "api", exportName: "handler", ready: async () => build as GoodBuild },
+    ],
+    runner: {
+      invoke: () =>
+        new Promise<InvokeOutcome>((resolve) => {
+          finishRun = resolve;
+          started();
+        }),
+    },
+    events: {
+      invoke: () => undefined,
+      result: () => undefined,
+      drop: () => undefined,
+      status: () => undefined,
+      takeover: () => undefined,
+    },
+    connect: (will, suffix) =>
+      MqttConnection.connect({
+        target: { kind: "broker", url: broker.url },
+        clientId: clientId(clientIdPrefix("close", "test"), "cli", suffix),
+        will,
+      }),
+  });
+  await session.start();
+  t.teardown(() => session.close());
+
+  const client = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+  t.teardown(() => client.endAsync());
+  const responseTopic = topics.response("api", "env1");
+  const reassembler = new Reassembler(key);
+  const seen: string[] = [];
+  let onSeen = () => undefined as void;
+  client.on("message", (topic, payload) => {
+    const message: Message | undefined = reassembler.push(topic, payload);
+    if (message?.type === "presence")
+      seen.push(message.online ? (message.draining ? "draining" : "online") : "offline");
+    if (message?.type === "response") seen.push(`response ${String(message.result)}`);
+    onSeen();
+  });
+  const until = (entry: string) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`saw ${seen.join(", ")}`)), 5000);
+      onSeen = () => {
+        if (seen.includes(entry)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      onSeen();
+    });
+  await client.subscribeAsync([topics.presence, responseTopic], { qos: 1 });
+  await until("online");
+
+  const environment = { A: "1" };
+  const frames = encodeMessage(key, topics.request("api"), {
+    type: "request",
+    requestId: "r1",
+    functionId: "api",
+    envId: "env1",
+    responseTopic,
+    deadline: Date.now() + 10_000,
+    event: {},
+    context: {
+      awsRequestId: "r1",
+      functionName: "api",
+      functionVersion: "$LATEST",
+      invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:api",
+      memoryLimitInMB: "128",
+      logGroupName: "/aws/lambda/api",
+      logStreamName: "s",
+    },
+    sessionId: session.sessionId,
+    envHash: environmentHash(environment),
+    environment,
+  });
+  for (const frame of frames) await client.publishAsync(topics.request("api"), frame, { qos: 1 });
+  await running;
+  const closed = session.close();
+  await until("draining");
+  finishRun({ ok: true, result: "done", logs: "", durationMs: 1, coldStart: false });
+  await closed;
+  await until("offline");
+  t.deepEqual(seen, ["online", "draining", "response done", "offline"]);
+});

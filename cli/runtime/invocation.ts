@@ -16,7 +16,7 @@ export interface InvokeRequest {
   context: InvocationContext;
   /** Absolute deadline, epoch ms. */
   deadline: number;
-  /** The complete environment of the worker (see `localEnvironment`). */
+  /** The complete environment of the worker (see `localEnvironment`); not changed after it is passed (its hash is cached by object). */
   environment: Record<string, string>;
 }
 

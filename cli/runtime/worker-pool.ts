@@ -13,6 +13,18 @@ export type { InvokeOutcome, InvokeRequest, LogEvent, WorkerPoolOptions } from "
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Environments' hashes by object: the session hands the same object for the same environment. */
+const environmentHashes = new WeakMap<Record<string, string>, string>();
+
+function hashOf(environment: Record<string, string>): string {
+  let hash = environmentHashes.get(environment);
+  if (hash === undefined) {
+    hash = environmentHash(environment);
+    environmentHashes.set(environment, hash);
+  }
+  return hash;
+}
+
 /** Runs invocations in worker threads, one per remote execution environment, under a cap. */
 export class WorkerPool {
   private readonly options: WorkerPoolOptions;
@@ -37,7 +49,7 @@ export class WorkerPool {
       const job: Job = {
         req,
         key: `${req.functionName}\u0000${req.envId}`,
-        identity: `${req.build.file}\u0000${req.exportName}\u0000${environmentHash(req.environment)}`,
+        identity: `${req.build.file}\u0000${req.exportName}\u0000${hashOf(req.environment)}`,
         resolve,
         receivedAt: Date.now(),
         coldStart: false,

@@ -1,10 +1,7 @@
 import test from "ava";
 import mqtt from "mqtt";
 import {
-  clientId,
-  clientIdPrefix,
   encodeMessage,
-  environmentHash,
   generateKey,
   Reassembler,
   stackTopics,
@@ -12,10 +9,10 @@ import {
   type Message,
 } from "../../protocol";
 import { startBroker } from "../../cli/local/broker";
-import { MqttConnection } from "../../cli/mqtt-connection";
 import type { GoodBuild } from "../../cli/runtime/builder";
 import type { InvokeOutcome } from "../../cli/runtime/worker-pool";
 import { Session } from "../../cli/session";
+import { apiRequest, connectTo, quietEvents, waiter } from "./harness";
 
 test("closing with a request under way: presence goes draining, the request is answered, then offline", async (t) => {
   const broker = await startBroker();
@@ -48,19 +45,8 @@ test("closing with a request under way: presence goes draining, the request is a
           started();
         }),
     },
-    events: {
-      invoke: () => undefined,
-      result: () => undefined,
-      drop: () => undefined,
-      status: () => undefined,
-      takeover: () => undefined,
-    },
-    connect: (will, suffix) =>
-      MqttConnection.connect({
-        target: { kind: "broker", url: broker.url },
-        clientId: clientId(clientIdPrefix("close", "test"), "cli", suffix),
-        will,
-      }),
+    events: quietEvents(),
+    connect: connectTo(broker.url, "close", "test"),
   });
   await session.start();
   t.teardown(() => session.close());
@@ -70,50 +56,27 @@ test("closing with a request under way: presence goes draining, the request is a
   const responseTopic = topics.response("api", "env1");
   const reassembler = new Reassembler(key);
   const seen: string[] = [];
-  let onSeen = () => undefined as void;
+  const arrivals = waiter();
   client.on("message", (topic, payload) => {
     const message: Message | undefined = reassembler.push(topic, payload);
     if (message?.type === "presence")
       seen.push(message.online ? (message.draining ? "draining" : "online") : "offline");
     if (message?.type === "response") seen.push(`response ${String(message.result)}`);
-    onSeen();
+    arrivals.notify();
   });
   const until = (entry: string) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`saw ${seen.join(", ")}`)), 5000);
-      onSeen = () => {
-        if (seen.includes(entry)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      onSeen();
-    });
+    arrivals.until(
+      () => seen.includes(entry),
+      () => `saw ${seen.join(", ")}`,
+    );
   await client.subscribeAsync([topics.presence, responseTopic], { qos: 1 });
   await until("online");
 
-  const environment = { A: "1" };
-  const frames = encodeMessage(key, topics.request("api"), {
-    type: "request",
-    requestId: "r1",
-    functionId: "api",
-    envId: "env1",
-    responseTopic,
-    deadline: Date.now() + 10_000,
-    event: {},
-    context: {
-      awsRequestId: "r1",
-      functionName: "api",
-      functionVersion: "$LATEST",
-      invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:api",
-      memoryLimitInMB: "128",
-      logGroupName: "/aws/lambda/api",
-      logStreamName: "s",
-    },
-    sessionId: session.sessionId,
-    envHash: environmentHash(environment),
-    environment,
-  });
+  const frames = encodeMessage(
+    key,
+    topics.request("api"),
+    apiRequest("r1", responseTopic, session.sessionId),
+  );
   for (const frame of frames) await client.publishAsync(topics.request("api"), frame, { qos: 1 });
   await running;
   const closed = session.close();

@@ -1,17 +1,9 @@
 import test from "ava";
 import mqtt from "mqtt";
-import { clientId, clientIdPrefix, generateKey, Reassembler, stackTopics, topicPrefix } from "../../protocol";
+import { generateKey, Reassembler, stackTopics, topicPrefix } from "../../protocol";
 import { startBroker } from "../../cli/local/broker";
-import { MqttConnection } from "../../cli/mqtt-connection";
-import { Session, type SessionEvents } from "../../cli/session";
-
-const quiet: SessionEvents = {
-  invoke: () => undefined,
-  result: () => undefined,
-  drop: () => undefined,
-  status: () => undefined,
-  takeover: () => undefined,
-};
+import { Session } from "../../cli/session";
+import { connectTo, quietEvents } from "./harness";
 
 /** A started session with no functions on a local broker, closed in teardown. */
 async function startSession(
@@ -25,13 +17,8 @@ async function startSession(
     prefix,
     functions: [],
     runner: { invoke: () => Promise.reject(new Error("not used")) },
-    events: quiet,
-    connect: (will, suffix) =>
-      MqttConnection.connect({
-        target: { kind: "broker", url: brokerUrl },
-        clientId: clientId(clientIdPrefix("presence", "test"), "cli", suffix),
-        will,
-      }),
+    events: quietEvents(),
+    connect: connectTo(brokerUrl, "presence", "test"),
   });
   await session.start();
   t.teardown(() => session.close());

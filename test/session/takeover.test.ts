@@ -1,21 +1,17 @@
 import test from "ava";
 import mqtt from "mqtt";
 import {
-  clientId,
-  clientIdPrefix,
   encodeMessage,
-  environmentHash,
   generateKey,
   PROTOCOL_VERSION,
   Reassembler,
   stackTopics,
   topicPrefix,
   type Message,
-  type RequestMessage,
 } from "../../protocol";
 import { startBroker } from "../../cli/local/broker";
-import { MqttConnection } from "../../cli/mqtt-connection";
 import { Session } from "../../cli/session";
+import { apiRequest, connectTo, quietEvents, waiter } from "./harness";
 
 test("after a takeover a session runs nothing more: it redirects requests addressed to it and ignores others'", async (t) => {
   const broker = await startBroker();
@@ -42,19 +38,8 @@ test("after a takeover a session runs nothing more: it redirects requests addres
         return Promise.reject(new Error("must not run"));
       },
     },
-    events: {
-      invoke: () => undefined,
-      result: () => undefined,
-      drop: () => undefined,
-      status: () => undefined,
-      takeover: (e) => takeovers.push(e.sessionId),
-    },
-    connect: (will, suffix) =>
-      MqttConnection.connect({
-        target: { kind: "broker", url: broker.url },
-        clientId: clientId(clientIdPrefix("takeover", "test"), "cli", suffix),
-        will,
-      }),
+    events: quietEvents({ takeover: (e) => takeovers.push(e.sessionId) }),
+    connect: connectTo(broker.url, "takeover", "test"),
   });
   await session.start();
   t.teardown(() => session.close());
@@ -64,26 +49,20 @@ test("after a takeover a session runs nothing more: it redirects requests addres
   const responseTopic = topics.response("api", "env1");
   const reassembler = new Reassembler(key);
   const replies: Message[] = [];
-  let onReply = () => undefined as void;
+  const arrivals = waiter();
   client.on("message", (topic, payload) => {
     const message = reassembler.push(topic, payload);
     if (topic === responseTopic && message) {
       replies.push(message);
-      onReply();
+      arrivals.notify();
     }
   });
   await client.subscribeAsync(responseTopic, { qos: 1 });
   const waitForReplies = (count: number) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`only ${replies.length} replies`)), 5000);
-      onReply = () => {
-        if (replies.length >= count) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      onReply();
-    });
+    arrivals.until(
+      () => replies.length >= count,
+      () => `only ${replies.length} replies`,
+    );
 
   // A newer session announces itself (a live publish, not a retained one from before).
   const newer = {
@@ -99,31 +78,8 @@ test("after a takeover a session runs nothing more: it redirects requests addres
     retain: true,
   });
 
-  const environment = { A: "1" };
-  const request = (requestId: string, sessionId: string): Buffer[] => {
-    const message: RequestMessage = {
-      type: "request",
-      requestId,
-      functionId: "api",
-      envId: "env1",
-      responseTopic,
-      deadline: Date.now() + 10_000,
-      event: {},
-      context: {
-        awsRequestId: requestId,
-        functionName: "api",
-        functionVersion: "$LATEST",
-        invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:api",
-        memoryLimitInMB: "128",
-        logGroupName: "/aws/lambda/api",
-        logStreamName: "s",
-      },
-      sessionId,
-      envHash: environmentHash(environment),
-      environment,
-    };
-    return encodeMessage(key, topics.request("api"), message);
-  };
+  const request = (requestId: string, sessionId: string): Buffer[] =>
+    encodeMessage(key, topics.request("api"), apiRequest(requestId, responseTopic, sessionId));
   for (const frame of request("for-newer", "newer"))
     await client.publishAsync(topics.request("api"), frame, { qos: 1 });
   for (const frame of request("for-older", session.sessionId))

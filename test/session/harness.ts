@@ -1,0 +1,74 @@
+import { clientId, clientIdPrefix, environmentHash, type RequestMessage } from "../../protocol";
+import { MqttConnection } from "../../cli/mqtt-connection";
+import type { SessionEvents, SessionOptions } from "../../cli/session";
+
+/** Session events that go nowhere; override the ones a test watches. */
+export function quietEvents(overrides: Partial<SessionEvents> = {}): SessionEvents {
+  return {
+    invoke: () => undefined,
+    result: () => undefined,
+    drop: () => undefined,
+    status: () => undefined,
+    takeover: () => undefined,
+    ...overrides,
+  };
+}
+
+/** A session's `connect` to a local broker, with client ids of the (project, stack) given. */
+export function connectTo(brokerUrl: string, project: string, stack: string): SessionOptions["connect"] {
+  return (will, suffix) =>
+    MqttConnection.connect({
+      target: { kind: "broker", url: brokerUrl },
+      clientId: clientId(clientIdPrefix(project, stack), "cli", suffix),
+      will,
+    });
+}
+
+/** A request for function `api` from execution environment `env1`, as a stub builds it. */
+export function apiRequest(requestId: string, responseTopic: string, sessionId: string): RequestMessage {
+  const environment = { A: "1" };
+  return {
+    type: "request",
+    requestId,
+    functionId: "api",
+    envId: "env1",
+    responseTopic,
+    deadline: Date.now() + 10_000,
+    event: {},
+    context: {
+      awsRequestId: requestId,
+      functionName: "api",
+      functionVersion: "$LATEST",
+      invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:api",
+      memoryLimitInMB: "128",
+      logGroupName: "/aws/lambda/api",
+      logStreamName: "s",
+    },
+    sessionId,
+    envHash: environmentHash(environment),
+    environment,
+  };
+}
+
+/**
+ * A bounded wait on something messages change: call `notify()` after each message; `until` resolves
+ * once `done()` holds, rejecting with `describe()` after 5 s.
+ */
+export function waiter() {
+  let notify = () => undefined as void;
+  return {
+    notify: () => notify(),
+    until(done: () => boolean, describe: () => string): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(describe())), 5000);
+        notify = () => {
+          if (done()) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        notify();
+      });
+    },
+  };
+}

@@ -55,6 +55,20 @@ function localHost(host: string | undefined): boolean {
   return name === "127.0.0.1" || name === "localhost" || name === "[::1]";
 }
 
+/**
+ * Why a request comes from another site, or undefined when it does not. Browsers say where a request comes
+ * from (`Sec-Fetch-Site`, and `Origin` on anything but a plain GET); curl and the AWS SDK send neither.
+ * Without this, any web page open in a browser on this machine could run handlers with a form or fetch.
+ */
+export function crossSite(headers: IncomingMessage["headers"], port: number): string | undefined {
+  const site = headers["sec-fetch-site"];
+  if (site !== undefined && site !== "same-origin" && site !== "none") return `Sec-Fetch-Site: ${site}`;
+  const origin = headers.origin;
+  if (origin === undefined) return undefined;
+  const own = ["127.0.0.1", "localhost", "[::1]"].map((host) => `http://${host}:${port}`);
+  return own.includes(origin) ? undefined : `Origin: ${origin}`;
+}
+
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { functions, onRequest } = options;
   const region = options.region ?? "us-east-1";
@@ -70,6 +84,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       record({ kind: "http", name: "", status: 403 });
       sendJson(res, 403, {
         message: `Host "${req.headers.host ?? ""}" is not served: call http://127.0.0.1:${listeningPort()}/ or http://localhost:${listeningPort()}/.`,
+      });
+      return;
+    }
+    const foreign = crossSite(req.headers, listeningPort());
+    if (foreign) {
+      record({ kind: "http", name: "", status: 403, error: `cross-site request (${foreign})` });
+      sendJson(res, 403, {
+        message: `Cross-site requests are not served (${foreign}): call the gateway from curl, an AWS SDK or a page it serves.`,
       });
       return;
     }

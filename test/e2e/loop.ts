@@ -229,6 +229,9 @@ export function registerLoopTests(
       const client = await mqtt.connectAsync(world.server.broker, {
         protocolVersion: 4,
         clientId: `test-${envId}`,
+        ...(world.server.brokerPassword
+          ? { username: "pulumi-live", password: world.server.brokerPassword }
+          : {}),
       });
       t.teardown(() => client.endAsync());
       const reassembler = new Reassembler(world.server.key);

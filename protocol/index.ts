@@ -5,5 +5,4 @@ export * from "./topics";
 export * from "./seal";
 export * from "./frame";
 export * from "./reassembly";
-export * from "./lambda-error";
 export * from "./environment";

@@ -1,8 +1,8 @@
-import type { LambdaError } from "../protocol";
 import type { MqttConnection, MqttConnectionOptions } from "./mqtt-connection";
 import type { BuildResult } from "./runtime/builder";
 import type { InvokeOutcome, InvokeRequest } from "./runtime/worker-pool";
 import type { InvocationRecorderHook } from "./served-invocation";
+import type { LambdaError } from "../core/lambda-error";
 
 /** A function this session serves from local source. */
 export interface ServedFunction {

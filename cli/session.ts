@@ -12,6 +12,7 @@ import {
   type RequestMessage,
   type StackTopics,
 } from "../protocol";
+import { internalError } from "../core/lambda-error";
 import type { MqttConnection } from "./mqtt-connection";
 import { runInvocation } from "./run-invocation";
 import type { ServedInvocation } from "./served-invocation";
@@ -377,13 +378,7 @@ export class Session {
       this.counters.handled++;
     } catch (error) {
       // A failure of the session itself still answers, so the caller does not wait for its timeout.
-      answer = {
-        type: "error",
-        requestId: request.requestId,
-        errorType: "PulumiLive.InternalError",
-        errorMessage: `pulumi-live could not run the request: ${String(error)}`,
-        trace: error instanceof Error && error.stack ? error.stack.split("\n") : [],
-      };
+      answer = { type: "error", requestId: request.requestId, ...internalError(error) };
     } finally {
       clearTimeout(ackTimer);
     }

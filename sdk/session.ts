@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { SESSION_TYPE } from "../core/names";
 import { clientIdPrefix, topicPrefix, type StackNamespace } from "../protocol/topics";
 
 /** What the `Session` records besides what its provider makes: where the stack and its endpoint are. */
@@ -83,7 +84,7 @@ export class Session extends pulumi.ComponentResource {
   readonly protocolVersion: pulumi.Output<number>;
 
   constructor(name: string, args: SessionArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pulumi-live:index:Session", name, {}, opts);
+    super(SESSION_TYPE, name, {}, opts);
     const state = new SessionState(`${name}-state`, args, { parent: this, additionalSecretOutputs: ["key"] });
     const namespace = pulumi
       .all([state.organization, state.project, state.stack, state.namespaceId])

@@ -1,11 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { SESSION_NAME } from "../core/names";
 import { PROTOCOL_VERSION } from "../protocol/messages";
 import { stackNamePrefix } from "../protocol/topics";
 import { Session } from "./session";
-
-/** Name of the one `Session` of a stack. */
-export const SESSION_NAME = "pulumi-live-session";
 
 /**
  * The organization when the engine does not say (older engines, the self-managed backends): the name the

@@ -9,6 +9,7 @@ import {
   clientId,
   type StackNamespace,
 } from "../../protocol";
+import { STUB_BUNDLE } from "../../core/names";
 import { BROKER_USER, startBroker } from "../local/broker";
 import { LocalFunction } from "../local/environments";
 import { startGateway } from "../local/gateway";
@@ -164,11 +165,6 @@ export function resolveServeLocalOptions(options: ServeLocalOptions): ResolvedSe
   return resolved;
 }
 
-/** The stub bundle that is deployed, run here by the local Lambda-like environments. */
-export function stubBundlePath(): string {
-  return path.join(__dirname, "../../stub/bundle/index.js");
-}
-
 /**
  * Starts the whole live loop on this machine: broker, builds, worker pool, session, local Lambda-like
  * environments running the stub bundle, and the gateway.
@@ -236,7 +232,7 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
     for (const spec of options.specs) {
       const local = new LocalFunction({
         name: spec.name,
-        handlerFile: stubBundlePath(),
+        handlerFile: STUB_BUNDLE,
         handlerExport: "handler",
         timeoutSeconds: options.timeoutSeconds,
         maxEnvironments: options.maxEnvironments,

@@ -103,6 +103,11 @@ export class Session {
     return this.state.epoch;
   }
 
+  /** Memory held for incomplete requests (bytes, bookkeeping included). */
+  get heldBytes(): number {
+    return this.reassembler.heldBytes;
+  }
+
   /** Invocations remembered for exactly-once handling, and bytes of answers kept for duplicates. */
   get remembered(): { invocations: number; answerBytes: number } {
     return { invocations: this.exactlyOnce.size, answerBytes: this.exactlyOnce.keptAnswerBytes };

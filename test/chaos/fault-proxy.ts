@@ -190,14 +190,18 @@ export class FaultProxy {
     }
     const fromClient = new MqttFramer();
     const fromBroker = new MqttFramer();
-    let connection: ProxiedConnection | undefined;
     const pendingUp: Buffer[] = [];
     let upstreamReady = false;
     let writeUp: (data: Buffer) => void = (data) => pendingUp.push(data);
     let closeUp: () => void = () => undefined;
+    const connection = new ProxiedConnection(this, client, {
+      write: (data) => (upstreamReady ? writeUp(data) : pendingUp.push(data)),
+      close: () => closeUp(),
+    });
+    this.connections.add(connection);
     const end = () => {
-      connection?.cut();
-      if (connection) this.connections.delete(connection);
+      connection.cut();
+      this.connections.delete(connection);
     };
     if (target.kind === "ws") {
       const socket = new WebSocket(target.url, ["mqtt"]);
@@ -208,7 +212,7 @@ export class FaultProxy {
         for (const data of pendingUp.splice(0)) writeUp(data);
       });
       socket.on("message", (data: Buffer) => {
-        for (const packet of fromBroker.push(data)) connection?.fromBroker(packet);
+        for (const packet of fromBroker.push(data)) connection.fromBroker(packet);
       });
       socket.on("close", end);
       socket.on("error", end);
@@ -221,19 +225,14 @@ export class FaultProxy {
         for (const data of pendingUp.splice(0)) writeUp(data);
       });
       socket.on("data", (data) => {
-        for (const packet of fromBroker.push(data)) connection?.fromBroker(packet);
+        for (const packet of fromBroker.push(data)) connection.fromBroker(packet);
       });
       socket.on("close", end);
       socket.on("error", end);
       closeUp = () => socket.destroy();
     }
-    connection = new ProxiedConnection(this, client, {
-      write: (data) => (upstreamReady ? writeUp(data) : pendingUp.push(data)),
-      close: () => closeUp(),
-    });
-    this.connections.add(connection);
     client.on("message", (data: Buffer) => {
-      for (const packet of fromClient.push(data)) connection?.fromClient(packet);
+      for (const packet of fromClient.push(data)) connection.fromClient(packet);
     });
     client.on("close", end);
     client.on("error", end);

@@ -168,7 +168,7 @@ export function registerLoopTests(
     const ids = new Set(results.map((r) => r.json.requestId));
     t.is(ids.size, 50);
     for (const [i, r] of results.entries()) {
-      t.is(r.out.FunctionError, undefined);
+      t.is(r.out.FunctionError, undefined, JSON.stringify(r.json));
       t.is(
         r.json.sha256,
         createHash("sha256")

@@ -483,7 +483,9 @@ test("a cold stub that finds garbage on the presence topic waits for the session
   });
   const result = relay.handle({}, lambdaContext("cold-1"));
   await garbage;
-  // ...and the serving session puts its presence back within its repair interval.
+  // ...and the serving session puts its presence back within its repair interval (1 s): later than the
+  // stub's usual wait for a retained presence (50 ms here), which is the point.
+  await new Promise((resolve) => setTimeout(resolve, 300));
   await fake.announce(fake.presenceMessage());
   t.is(await result, "cold-1");
 });

@@ -1,14 +1,10 @@
-import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import {
-  PROTOCOL_VERSION,
   Reassembler,
   encodeMessage,
   localEnvironment,
-  readPresence,
   stackTopics,
   type Message,
-  type PresenceMessage,
   type RequestMessage,
   type StackTopics,
 } from "../protocol";
@@ -16,12 +12,8 @@ import { internalError } from "../core/lambda-error";
 import type { MqttConnection } from "./mqtt-connection";
 import { runInvocation } from "./run-invocation";
 import type { ServedInvocation } from "./served-invocation";
-import {
-  initialPresence,
-  presenceTransition,
-  type PresenceEvent,
-  type PresenceState,
-} from "./session-presence";
+import { PresenceKeeper } from "./presence-keeper";
+import type { SessionPhase } from "./session-presence";
 import { ExactlyOnce, classifyRequest } from "./session-requests";
 import type { ServedFunction, SessionOptions } from "./session-types";
 
@@ -55,18 +47,12 @@ export class Session {
   readonly topics: StackTopics;
   private connection?: MqttConnection;
   private readonly reassembler: Reassembler;
-  private readonly presenceReader: Reassembler;
   private readonly byId = new Map<string, ServedFunction>();
   private readonly environments = new Map<string, Record<string, string>>();
   private readonly exactlyOnce: ExactlyOnce;
   private readonly inflight = new Set<Promise<void>>();
   private closing?: Promise<void>;
-  private state: PresenceState;
-  private settleTimer?: NodeJS.Timeout;
-  private repairTimer?: NodeJS.Timeout;
-  private checkTimer?: NodeJS.Timeout;
-  private lastAnnounced = 0;
-  private joined?: () => void;
+  private readonly keeper: PresenceKeeper;
   /** The worker environment per function environment hash: reading process.env is slow. */
   private readonly localEnvironments = new Map<string, Record<string, string>>();
   /** Requests dropped or answered without running, by why; presence repairs. */
@@ -77,30 +63,45 @@ export class Session {
     handled: 0,
     elsewhere: 0,
     redirected: 0,
-    repaired: 0,
   };
 
   constructor(private readonly options: SessionOptions) {
     this.topics = stackTopics(options.prefix);
     this.reassembler = new Reassembler(options.key);
-    this.presenceReader = new Reassembler(options.key);
     this.exactlyOnce = new ExactlyOnce({ answerMs: options.dedupeMs });
-    this.state = initialPresence(this.sessionId, this.startedAt);
     for (const fn of options.functions) this.byId.set(fn.functionId, fn);
+    this.keeper = new PresenceKeeper({
+      sessionId: this.sessionId,
+      startedAt: this.startedAt,
+      key: options.key,
+      topic: this.topics.presence,
+      functions: [...this.byId.keys()],
+      events: options.events,
+      joinWaitMs: options.joinWaitMs,
+      repairIntervalMs: options.repairIntervalMs,
+      presenceCheckMs: options.presenceCheckMs,
+    });
   }
 
   get drops() {
-    return { ...this.reassembler.drops, ...this.counters };
+    const { repaired, garbage } = this.keeper.counters;
+    // Unopenable presence payloads count as foreign frames, as they did before presence was kept apart.
+    return {
+      ...this.reassembler.drops,
+      ...this.counters,
+      foreign: this.counters.foreign + garbage,
+      repaired,
+    };
   }
 
   /** Where this session stands: joining, serving, taken over... (for status lines and tests). */
-  get phase(): PresenceState["phase"] {
-    return this.state.phase;
+  get phase(): SessionPhase {
+    return this.keeper.phase;
   }
 
   /** This session's place in the order of sessions (see `PresenceMessage.epoch`). */
   get epoch(): number {
-    return this.state.epoch;
+    return this.keeper.epoch;
   }
 
   /** Memory held for incomplete requests (bytes, bookkeeping included). */
@@ -113,138 +114,20 @@ export class Session {
     return { invocations: this.exactlyOnce.size, answerBytes: this.exactlyOnce.keptAnswerBytes };
   }
 
-  private presence(online: boolean): PresenceMessage {
-    return {
-      type: "presence",
-      sessionId: this.sessionId,
-      epoch: this.state.epoch,
-      online,
-      ...(online && this.state.draining ? { draining: true } : {}),
-      protocol: PROTOCOL_VERSION,
-      functions: online ? [...this.byId.keys()] : [],
-      startedAt: this.startedAt,
-      host: hostname(),
-      pid: process.pid,
-    };
-  }
-
-  private sealPresence(online: boolean): Buffer {
-    // Presence always fits one frame: a few hundred bytes.
-    return encodeMessage(this.options.key, this.topics.presence, this.presence(online))[0];
-  }
-
   /**
-   * Connects, reads what the presence topic holds, then announces this session. The last will is sealed
-   * with the session's provisional epoch; a will always says offline, and stubs order by session, so an
-   * epoch raised while joining does not matter to it.
+   * Connects, reads what the presence topic holds, then announces this session (see `PresenceKeeper`).
    */
   async start(): Promise<void> {
-    const will = { topic: this.topics.presence, payload: this.sealPresence(false), retain: true };
+    const will = { topic: this.topics.presence, payload: this.keeper.seal(false), retain: true };
     const connection = await this.options.connect(will, this.sessionId);
     this.connection = connection;
-    connection.onResumed(() => this.onEvent({ kind: "resumed" }));
-    const joined = new Promise<void>((resolve) => (this.joined = resolve));
     // QoS 0: see MqttConnection.subscribe. The stub publishes with QoS 1 and its ack timeout covers a loss.
     await connection.subscribe(
       this.topics.requests,
       (topic, payload) => this.onRequestFrame(topic, payload),
       true,
     );
-    await connection.subscribe(
-      this.topics.presence,
-      (_topic, payload, retain) => this.onPresenceFrame(payload, retain),
-      true,
-    );
-    this.waitToSettle();
-    await joined;
-    this.scheduleCheck();
-  }
-
-  private onPresenceFrame(payload: Buffer, retained: boolean): void {
-    const reading = readPresence(this.presenceReader, this.topics.presence, payload);
-    if (reading.kind === "garbage") this.counters.foreign++;
-    this.onEvent({ kind: "reading", reading, retained });
-  }
-
-  /** Applies one presence event and does what it asks for. */
-  private onEvent(event: PresenceEvent): void {
-    const before = this.state.phase;
-    const { state, action } = presenceTransition(this.state, event);
-    this.state = state;
-    if (state.phase === "rejoining" && before !== "rejoining") this.waitToSettle();
-    if (state.phase !== "joining" && state.phase !== "rejoining") clearTimeout(this.settleTimer);
-    if (before === "joining" && state.phase !== "joining") this.joined?.();
-    switch (action.kind) {
-      case "announce":
-        this.announce();
-        break;
-      case "repair":
-        this.counters.repaired++;
-        this.scheduleRepair();
-        break;
-      case "yield":
-        this.stopTimers();
-        try {
-          this.options.events.takeover({ sessionId: action.to.sessionId, host: action.to.host });
-        } catch (error) {
-          this.status(`takeover report failed: ${String(error)}`);
-        }
-        break;
-      case "none":
-        break;
-    }
-  }
-
-  private waitToSettle(): void {
-    clearTimeout(this.settleTimer);
-    this.settleTimer = setTimeout(() => this.onEvent({ kind: "settled" }), this.options.joinWaitMs ?? 500);
-  }
-
-  private announce(): void {
-    clearTimeout(this.repairTimer);
-    this.repairTimer = undefined;
-    this.lastAnnounced = Date.now();
-    this.connection
-      ?.publish(this.topics.presence, this.sealPresence(true), true)
-      .catch((error: Error) => this.status(`could not announce the session: ${error.message}`));
-  }
-
-  /** Announces again at most once per repair interval, so nobody can make this session flood the topic. */
-  private scheduleRepair(): void {
-    if (this.repairTimer) return;
-    const interval = this.options.repairIntervalMs ?? 1000;
-    const wait = Math.max(0, this.lastAnnounced + interval - Date.now());
-    this.repairTimer = setTimeout(() => {
-      this.repairTimer = undefined;
-      if (this.state.phase === "serving") this.announce();
-    }, wait);
-  }
-
-  /**
-   * Reads the retained presence again from time to time (subscribing again makes the broker send it):
-   * a newer session's announcement lost on the way, or a retained message replaced while this session
-   * did not see it, is noticed within one period.
-   */
-  private scheduleCheck(): void {
-    const period = this.options.presenceCheckMs ?? 60_000;
-    this.checkTimer = setTimeout(() => {
-      const connection = this.connection;
-      if (!connection || this.state.phase === "taken-over" || this.closing) return;
-      connection
-        .subscribe(this.topics.presence, (_t, payload, retain) => this.onPresenceFrame(payload, retain), true)
-        .catch((error: Error) => this.status(`could not read the presence again: ${error.message}`))
-        .finally(() => {
-          if (!this.closing) this.scheduleCheck();
-        });
-    }, period);
-    this.checkTimer.unref?.();
-  }
-
-  private stopTimers(): void {
-    clearTimeout(this.settleTimer);
-    clearTimeout(this.repairTimer);
-    clearTimeout(this.checkTimer);
-    this.repairTimer = undefined;
+    await this.keeper.join(connection);
   }
 
   private status(message: string): void {
@@ -310,7 +193,7 @@ export class Session {
       sessionId: this.sessionId,
       serves: fn !== undefined,
       responseTopic: this.responseTopicOf(request) ?? "",
-      accepting: !this.closing && this.state.phase !== "taken-over",
+      accepting: !this.closing && this.keeper.owns,
       taken: this.exactlyOnce.get(request, now),
       environment: this.environments.get(request.envHash),
     });
@@ -410,14 +293,11 @@ export class Session {
   close(): Promise<void> {
     this.closing ??= (async () => {
       const connection = this.connection;
-      const ownsStack = this.state.phase !== "taken-over";
       if (!connection) return;
       // Draining first: stubs stop sending (they fail fast or run their fallback) while the requests
       // under way still get their answers. A session that was taken over publishes nothing: the presence
       // is the newer session's.
-      if (ownsStack && this.inflight.size > 0) this.onEvent({ kind: "draining" });
-      this.onEvent({ kind: "closing" });
-      this.stopTimers();
+      this.keeper.stop(this.inflight.size > 0);
       // In-flight requests get a few seconds to answer (one held in a debugger would wait forever);
       // those still running then fail when the worker pool closes.
       let timer: NodeJS.Timeout | undefined;
@@ -426,8 +306,8 @@ export class Session {
         new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS))),
       ]);
       clearTimeout(timer);
-      if (ownsStack && this.state.phase !== "taken-over") {
-        await connection.publish(this.topics.presence, this.sealPresence(false), true).catch(() => undefined);
+      if (this.keeper.owns) {
+        await connection.publish(this.topics.presence, this.keeper.seal(false), true).catch(() => undefined);
       }
       await connection.close();
     })();

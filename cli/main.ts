@@ -23,6 +23,7 @@ Options of serve, both modes:
   --inspect[=HOST:PORT]        make handlers debuggable (default 127.0.0.1:9229); held invocations are not killed
   --record N                   invocation records kept per function in .pulumi-live/log (default 100)
   --no-record                  keep no records
+  --python PATH                the interpreter of Python handlers (default: the project's .venv, else python3)
 
 Options of serve (a deployed stack) and status:
   --stack NAME                 the Pulumi stack (default: the selected one)
@@ -76,6 +77,7 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
       inspect: { type: "string" },
       record: { type: "string" },
       "no-record": { type: "boolean" },
+      python: { type: "string" },
       local: { type: "boolean" },
       function: { type: "string", multiple: true },
       port: { type: "string" },
@@ -123,6 +125,7 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
         watch: !values["no-watch"],
         inspect,
         record,
+        python: values.python,
         reporter,
       })
     : await startStackServer({
@@ -137,6 +140,7 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
         watch: !values["no-watch"],
         inspect,
         record,
+        python: values.python,
         reporter,
       });
   const takenOver = "takenOver" in server ? server.takenOver : new Promise<never>(() => undefined);

@@ -109,3 +109,6 @@ export function findProjectPython(codeRoot: string, projectRoot: string | undefi
 
 /** The interpreter used when the project has no virtualenv and none is named. */
 export const DEFAULT_PYTHON = process.platform === "win32" ? "python" : "python3";
+
+/** debugpy's own default port: while debugging, Python processes listen from here on, one port each. */
+export const DEBUGPY_PORT = 5678;

@@ -1,12 +1,9 @@
 /** Sets up one Python function for serving: its interpreter, checked once, and its builder. */
 import { findProjectRoot } from "../../../core/handler";
-import { pythonCodeRoot } from "../../../core/python";
+import { DEBUGPY_PORT, pythonCodeRoot } from "../../../core/python";
 import type { BuildResult } from "../builder";
 import { chooseInterpreter, probeInterpreter, versionWarning } from "./interpreter";
 import { PythonBuilder } from "./python-builder";
-
-/** debugpy's own default port: Python processes listen from here on while debugging. */
-export const DEBUGPY_PORT = 5678;
 
 export interface PythonFunctionOptions {
   name: string;

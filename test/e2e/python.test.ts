@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import test from "ava";
+import { runReplayCommand } from "../../cli/commands/replay";
 import { startLocalServer, type LocalServer } from "../../cli/commands/serve-local";
 import { RecordingReporter } from "../helpers/recorder";
 import { python, pythonSkip } from "../helpers/python";
@@ -155,5 +156,26 @@ if (pythonSkip) {
     await writeFile(path.join(dir, "src/edit.py"), `def handler(event, context):\n    return "version 2"\n`);
     await built;
     t.is((await invoke("edit", {})).json, "version 2");
+  });
+
+  test.serial("a served Python invocation is recorded, and replays against the current source", async (t) => {
+    const { json } = await invoke("app", { order: 9 });
+    await server.recorder?.flush();
+    const out: string[] = [];
+    const io = {
+      stdout: (text: string) => void out.push(text),
+      stderr: () => undefined,
+      cwd: dir,
+      env: process.env,
+    };
+    const code = await runReplayCommand([json.requestId, "--json"], io, {
+      credentials: async () => undefined,
+    });
+    t.is(code, 0, out.join(""));
+    t.like(JSON.parse(out.join("")), {
+      function: "app",
+      requestId: json.requestId,
+      replayed: { ok: true, result: { order: 9, requestId: json.requestId, functionName: "app" } },
+    });
   });
 }

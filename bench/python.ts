@@ -144,7 +144,7 @@ export async function benchPython(): Promise<Row[]> {
       exportName: "handler",
       outDir: path.join(dir, ".pulumi-live/build/py"),
       watch: true,
-      launch: { interpreter },
+      launch: { interpreter, runtime: "python3.12" },
       onBuild: (r) => py.onBuild?.(r),
     });
     const js: Subject = {

@@ -82,7 +82,7 @@ if (pythonSkip) {
       exportName: "handler",
       outDir: project.path(".pulumi-live/build/py"),
       watch: true,
-      launch: { interpreter: python! },
+      launch: { interpreter: python!, runtime: "python3.12" },
       onBuild: (result) => {
         builds.push(result);
         onBuild?.();

@@ -53,6 +53,7 @@ export function pythonFunctionBuilder(options: PythonFunctionOptions): PythonBui
     watch: options.watch,
     launch: {
       interpreter: chosen.command,
+      runtime: options.runtime ?? `python${info.version}`,
       debug,
       onDebugger: (e) =>
         status(

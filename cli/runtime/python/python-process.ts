@@ -23,6 +23,8 @@ export interface PythonLaunch {
   codeRoot: string;
   /** `app.handler`, the module relative to the code root and the function, as Lambda names it. */
   handler: string;
+  /** The Lambda runtime it stands for (`python3.12`): `AWS_EXECUTION_ENV` names it. */
+  runtime: string;
   /** Listen for a debugpy client from this port on (the first free one). */
   debug?: { host: string; port: number };
   /** Told where a process's debugger listens, or why it cannot. */
@@ -93,7 +95,14 @@ export class PythonProcess extends EventEmitter {
     const args = [...(launch.debug ? ["-X", "frozen_modules=off"] : []), BOOTSTRAP, config];
     this.child = spawn(launch.interpreter, args, {
       cwd: launch.codeRoot,
-      env: launch.debug ? { ...env, PYDEVD_DISABLE_FILE_VALIDATION: "1" } : env,
+      env: {
+        ...env,
+        // What Lambda's Python runtime has (while live, the function's own variables are the Node.js stub's).
+        AWS_EXECUTION_ENV: `AWS_Lambda_${launch.runtime}`,
+        LAMBDA_TASK_ROOT: launch.codeRoot,
+        _HANDLER: launch.handler,
+        ...(launch.debug ? { PYDEVD_DISABLE_FILE_VALIDATION: "1" } : {}),
+      },
       // stdin: none, as in Lambda; fd 3 carries invocations in, fd 4 the answers out.
       stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
     });

@@ -115,6 +115,13 @@ export class LiveFunction extends pulumi.ComponentResource {
     checkBundleOptions(args.bundle, problems);
     const python = isPythonRuntime(runtime);
     if (python) checkPython();
+    else if (args.python !== undefined) {
+      problems.add(
+        "python",
+        "applies to Python runtimes only.",
+        'Leave it out, or set runtime: "python3.12".',
+      );
+    }
     const source: PythonSource | undefined = python
       ? resolvePythonHandler(args.handler, root, problems)
       : resolveHandler(args.handler, root, problems);

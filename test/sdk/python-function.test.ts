@@ -159,6 +159,15 @@ if (skip) {
         ],
       );
 
+      const node = t.throws(() => new LiveFunction("node", { handler: "src/app.handler", python: {} }), {
+        instanceOf: LiveFunctionError,
+      });
+      t.deepEqual(node.problems[0], {
+        option: "python",
+        message: "applies to Python runtimes only.",
+        fix: 'Leave it out, or set runtime: "python3.12".',
+      });
+
       pulumi.runtime.setAllConfig({});
       await writeFile(path.join(root, "src/requirements.txt"), "not-a-package-anywhere==9.9\n");
       try {

@@ -44,39 +44,36 @@ test.serial(
   },
 );
 
-test.serial(
-  "a missing export, a bad per-function live and a runtime that is neither Node.js nor Python",
-  (t) => {
-    setLive(undefined);
-    const error = t.throws(
-      () =>
-        new LiveFunction("worker", {
-          handler: "examples/handlers/worker.main",
-          live: "yes" as never,
-          runtime: "java21",
-          bundle: { external: ["x"] },
-        }),
-      { instanceOf: LiveFunctionError },
-    );
-    t.deepEqual(error.problems, [
-      {
-        option: "live",
-        message: 'must be true or false, got "yes".',
-        fix: "Pass a boolean, or leave it out to follow the stack config `live`.",
-      },
-      {
-        option: "runtime",
-        message: 'is "java21", but LiveFunction serves Node.js and Python handlers only.',
-        fix: 'Use a Node.js runtime such as "nodejs22.x" (or leave it out), or a Python one such as "python3.12".',
-      },
-      {
-        option: "handler",
-        message: 'worker.ts has no export "main" (it exports handler).',
-        fix: 'Export a function named "main" or fix the name after the last dot of "handler".',
-      },
-    ]);
-  },
-);
+test.serial("a missing export, a bad per-function live and an unsupported runtime", (t) => {
+  setLive(undefined);
+  const error = t.throws(
+    () =>
+      new LiveFunction("worker", {
+        handler: "examples/handlers/worker.main",
+        live: "yes" as never,
+        runtime: "java21",
+        bundle: { external: ["x"] },
+      }),
+    { instanceOf: LiveFunctionError },
+  );
+  t.deepEqual(error.problems, [
+    {
+      option: "live",
+      message: 'must be true or false, got "yes".',
+      fix: "Pass a boolean, or leave it out to follow the stack config `live`.",
+    },
+    {
+      option: "runtime",
+      message: 'is "java21", but LiveFunction serves Node.js and Python handlers only.',
+      fix: 'Use a Node.js runtime such as "nodejs22.x" (or leave it out), or a Python one such as "python3.12".',
+    },
+    {
+      option: "handler",
+      message: 'worker.ts has no export "main" (it exports handler).',
+      fix: 'Export a function named "main" or fix the name after the last dot of "handler".',
+    },
+  ]);
+});
 
 test.serial("bundle options esbuild rejects", (t) => {
   setLive("false");

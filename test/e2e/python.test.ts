@@ -160,7 +160,8 @@ if (pythonSkip) {
 
   test.serial("a served Python invocation is recorded, and replays against the current source", async (t) => {
     const { json } = await invoke("app", { order: 9 });
-    await server.recorder?.flush();
+    // The record is written after the answer is sent; closing waits for it (the last test of the file).
+    await server.close();
     const out: string[] = [];
     const io = {
       stdout: (text: string) => void out.push(text),

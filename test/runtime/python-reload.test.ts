@@ -5,7 +5,7 @@
 import { utimes, writeFile } from "node:fs/promises";
 import test from "ava";
 import type { BuildResult } from "../../cli/runtime/builder";
-import { PythonBuilder } from "../../cli/runtime/python/python-builder";
+import { PythonBuilder, type PythonBuild } from "../../cli/runtime/python/python-builder";
 import { WorkerPool, type InvokeRequest, type LogEvent } from "../../cli/runtime/worker-pool";
 import { localEnvironment } from "../../protocol/environment";
 import { python, pythonSkip } from "../helpers/python";
@@ -29,17 +29,16 @@ if (pythonSkip) {
   let project: TempProject;
   let builder: PythonBuilder;
   let pool: WorkerPool;
-  const builds: BuildResult[] = [];
-  let onBuild: (() => void) | undefined;
+  let onBuild: ((result: PythonBuild) => void) | undefined;
   let onLog: ((e: LogEvent) => void) | undefined;
 
-  /** Resolves with the first build after `action`, which makes a change. */
-  async function changed(action: () => Promise<void>): Promise<BuildResult> {
-    const seen = builds.length;
-    const next = new Promise<void>((resolve) => (onBuild = resolve));
+  /** Resolves with the first build `action`'s change of `file` made (not a late one of an earlier edit). */
+  async function changed(file: string, action: () => Promise<void>): Promise<BuildResult> {
+    const next = new Promise<BuildResult>(
+      (resolve) => (onBuild = (r) => r.ok && r.trigger === file && resolve(r)),
+    );
     await action();
-    await next;
-    return builds[seen];
+    return next;
   }
 
   let counter = 0;
@@ -83,10 +82,7 @@ if (pythonSkip) {
       outDir: project.path(".pulumi-live/build/py"),
       watch: true,
       launch: { interpreter: python!, runtime: "python3.12" },
-      onBuild: (result) => {
-        builds.push(result);
-        onBuild?.();
-      },
+      onBuild: (result) => onBuild?.(result as PythonBuild),
     });
     await builder.start();
     pool = new WorkerPool({ concurrency: 4, onLog: (e) => onLog?.(e) });
@@ -107,7 +103,7 @@ if (pythonSkip) {
 
   test.serial("an edit of the same size within the same second runs on the next invocation", async (t) => {
     t.like(await invoke("env-1"), { ok: true, result: { version: "v1", helped: "h1" } });
-    const build = await changed(async () => {
+    const build = await changed(project.path("src/app.py"), async () => {
       await writeFile(project.path("src/app.py"), app(2));
       // Python trusts a cached .pyc whose source has the same size and whole-second mtime.
       await utimes(project.path("src/app.py"), MTIME, MTIME);
@@ -119,7 +115,9 @@ if (pythonSkip) {
   test.serial(
     "an edit of an imported module of the function's own runs on the next invocation",
     async (t) => {
-      await changed(() => writeFile(project.path("src/helper.py"), 'def helped():\n    return "h2"\n'));
+      await changed(project.path("src/helper.py"), () =>
+        writeFile(project.path("src/helper.py"), 'def helped():\n    return "h2"\n'),
+      );
       t.like(await invoke("env-1"), { ok: true, result: { version: "v2", helped: "h2" } });
     },
   );
@@ -129,7 +127,7 @@ if (pythonSkip) {
     const started = new Promise<void>((resolve) => (onLog = (e) => e.line === "started" && resolve()));
     const held = invoke("env-2", { release });
     await started;
-    await changed(() => writeFile(project.path("src/app.py"), app(3)));
+    await changed(project.path("src/app.py"), () => writeFile(project.path("src/app.py"), app(3)));
     t.like(await invoke("env-2"), { ok: true, result: { version: "v3" } });
     await writeFile(release, "");
     t.like(await held, { ok: true, result: { version: "v2" } });

@@ -20,7 +20,11 @@ import type { BuildResult, GoodBuild } from "../builder";
 import type { PythonLaunch } from "./python-process";
 
 /** A good build of a Python function: what its processes start with. */
-export type PythonBuild = GoodBuild & { python: PythonLaunch };
+export type PythonBuild = GoodBuild & {
+  python: PythonLaunch;
+  /** The file whose change made this version (none for the first, or a rebuild asked for). */
+  trigger?: string;
+};
 
 /** Whether a build runs in a Python process rather than a worker thread. */
 export function isPythonBuild(build: GoodBuild): build is PythonBuild {
@@ -119,7 +123,7 @@ export class PythonBuilder {
     return this.disposed;
   }
 
-  private build(): BuildResult {
+  private build(trigger?: string): BuildResult {
     const started = performance.now();
     const version = ++this.version;
     const entry = this.options.entry;
@@ -140,6 +144,7 @@ export class PythonBuilder {
         durationMs,
         inputs: this.watchedFiles(),
         python: this.launch,
+        ...(trigger ? { trigger } : {}),
       };
       result = build;
       this.prune(version);
@@ -159,7 +164,7 @@ export class PythonBuilder {
   private changed(file: string): void {
     if (this.disposed) return;
     this.stamps.set(file, stamp(file));
-    this.build();
+    this.build(file);
     // chokidar drops a file's further changes for 50 ms after one: look again once that is over.
     clearTimeout(this.trailingChecks.get(file));
     const check = setTimeout(() => {

@@ -44,7 +44,11 @@ export interface LocalHttpApi {
 export interface LocalAwsService {
   /** The target prefix it answers, e.g. `AmazonSQS.`. */
   targetPrefix: string;
-  handle(target: string, body: Buffer, res: ServerResponse): Promise<{ name: string; status: number; error?: string }>;
+  handle(
+    target: string,
+    body: Buffer,
+    res: ServerResponse,
+  ): Promise<{ name: string; status: number; error?: string }>;
 }
 
 /** Requests under `/_pulumi-live/`: the CLI's own commands. */
@@ -222,9 +226,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const match = decoded === undefined ? undefined : selectRoute(api.routes, request.method, decoded);
     const invoker = match && served.functions.get(match.functionName);
     if (!match || !invoker) {
-      const answer = decoded === undefined ? messageResponse(400, "Bad Request") : messageResponse(404, "Not Found");
+      const answer =
+        decoded === undefined ? messageResponse(400, "Bad Request") : messageResponse(404, "Not Found");
       send(res, answer.statusCode, { ...answer.headers, ...headers }, answer.body);
-      return { status: answer.statusCode, error: decoded === undefined ? "path rejected" : "no route matches" };
+      return {
+        status: answer.statusCode,
+        error: decoded === undefined ? "path rejected" : "no route matches",
+      };
     }
     const route = { routeKey: match.routeKey, pathParameters: match.pathParameters, apiId: api.apiId };
     const built =

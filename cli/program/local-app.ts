@@ -100,15 +100,17 @@ export function localAppOf(resources: RecordedResource[], root: string): LocalAp
     const handler = String(component.outputs?.handler ?? "");
     const source = handler ? resolveHandler(root, handler) : undefined;
     if (!fn || !source) {
-      problems.push(`LiveFunction "${component.name}": its handler ${handler || "(none)"} was not found under ${root}.`);
+      problems.push(
+        `LiveFunction "${component.name}": its handler ${handler || "(none)"} was not found under ${root}.`,
+      );
       continue;
     }
     const state = fn.state;
     for (const key of ["name", "arn", "invokeArn", "qualifiedArn"]) {
       if (typeof state[key] === "string") refs.set(state[key] as string, component.name);
     }
-    const variables = ((fn.inputs.environment as { variables?: Record<string, unknown> } | undefined)?.variables ??
-      {}) as Record<string, unknown>;
+    const variables = ((fn.inputs.environment as { variables?: Record<string, unknown> } | undefined)
+      ?.variables ?? {}) as Record<string, unknown>;
     const environment = new Map<string, string>();
     for (const [key, value] of Object.entries(variables)) {
       if (!STUB_VARIABLES.has(key) && value !== undefined && value !== null) {

@@ -49,7 +49,10 @@ export function mockState(
     }
     case "aws:lambda/functionUrl:FunctionUrl": {
       const target = String(inputs.functionName ?? "").replace(/^.*:function:/, "");
-      return { id: target, state: { ...inputs, functionUrl: `${gatewayUrl}/${encodeURIComponent(target)}/`, urlId: target } };
+      return {
+        id: target,
+        state: { ...inputs, functionUrl: `${gatewayUrl}/${encodeURIComponent(target)}/`, urlId: target },
+      };
     }
     case "aws:sqs/queue:Queue": {
       const queue = inputs.fifoQueue && !physical.endsWith(".fifo") ? `${physical}.fifo` : physical;
@@ -69,17 +72,29 @@ export function mockState(
     case "aws:cloudwatch/eventRule:EventRule":
       return { id: physical, state: { ...common, arn: arn(`rule/${physical}`) } };
     case "aws:dynamodb/table:Table":
-      return { id: physical, state: { ...common, arn: arn(`table/${physical}`), streamArn: arn(`table/${physical}/stream/local`) } };
+      return {
+        id: physical,
+        state: { ...common, arn: arn(`table/${physical}`), streamArn: arn(`table/${physical}/stream/local`) },
+      };
     case "aws:s3/bucket:Bucket":
     case "aws:s3/bucketV2:BucketV2": {
       const bucket = typeof inputs.bucket === "string" ? inputs.bucket : physical;
       const s3 = { bucket, arn: `arn:aws:s3:::${bucket}`, bucketDomainName: `${bucket}.s3.amazonaws.com` };
-      return { id: bucket, state: { ...inputs, ...s3, bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com` } };
+      return {
+        id: bucket,
+        state: { ...inputs, ...s3, bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com` },
+      };
     }
     case "aws:iam/role:Role":
     case "aws:iam/policy:Policy":
     case "aws:iam/user:User":
-      return { id: physical, state: { ...common, arn: `arn:aws:iam::${account}:${type.split(":").pop()!.toLowerCase()}/${physical}` } };
+      return {
+        id: physical,
+        state: {
+          ...common,
+          arn: `arn:aws:iam::${account}:${type.split(":").pop()!.toLowerCase()}/${physical}`,
+        },
+      };
     case "aws:sns/topic:Topic":
       return { id: arn(physical), state: common };
     default:
@@ -92,17 +107,40 @@ export function mockCall(token: string, ctx: MockContext): Record<string, unknow
   const { region, account } = ctx;
   switch (token) {
     case "aws:index/getRegion:getRegion":
-      return { id: region, name: region, region, description: region, endpoint: `ec2.${region}.amazonaws.com` };
+      return {
+        id: region,
+        name: region,
+        region,
+        description: region,
+        endpoint: `ec2.${region}.amazonaws.com`,
+      };
     case "aws:index/getPartition:getPartition":
       return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
     case "aws:index/getCallerIdentity:getCallerIdentity":
-      return { id: account, accountId: account, arn: `arn:aws:iam::${account}:user/pulumi-live-local`, userId: "AIDALOCAL" };
+      return {
+        id: account,
+        accountId: account,
+        arn: `arn:aws:iam::${account}:user/pulumi-live-local`,
+        userId: "AIDALOCAL",
+      };
     case "aws:index/getAvailabilityZones:getAvailabilityZones":
-      return { id: region, names: ["a", "b", "c"].map((z) => region + z), zoneIds: ["1", "2", "3"].map((z) => `local-az${z}`) };
+      return {
+        id: region,
+        names: ["a", "b", "c"].map((z) => region + z),
+        zoneIds: ["1", "2", "3"].map((z) => `local-az${z}`),
+      };
     case "aws:iot/getEndpoint:getEndpoint":
-      return { id: "local", endpointAddress: `local-ats.iot.${region}.amazonaws.com`, endpointType: "iot:Data-ATS" };
+      return {
+        id: "local",
+        endpointAddress: `local-ats.iot.${region}.amazonaws.com`,
+        endpointType: "iot:Data-ATS",
+      };
     case "aws:ssm/getParameter:getParameter":
-      return { id: "local", value: placeholder(`lookup ${token}`), insecureValue: placeholder(`lookup ${token}`) };
+      return {
+        id: "local",
+        value: placeholder(`lookup ${token}`),
+        insecureValue: placeholder(`lookup ${token}`),
+      };
     case "aws:secretsmanager/getSecretVersion:getSecretVersion":
       return { id: "local", secretString: placeholder(`lookup ${token}`) };
     default:

@@ -38,7 +38,8 @@ function plain(value: unknown, depth = 0): unknown {
   const record = value as Record<string, unknown>;
   if ("assets" in record || ("path" in record && "hash" in record)) return "[archive]";
   const out = new Map<string, unknown>();
-  for (const [k, v] of Object.entries(record)) if (k !== "code" && k !== "__provider") out.set(k, plain(v, depth + 1));
+  for (const [k, v] of Object.entries(record))
+    if (k !== "code" && k !== "__provider") out.set(k, plain(v, depth + 1));
   return Object.fromEntries(out);
 }
 
@@ -65,7 +66,10 @@ async function run(input: HostInput): Promise<void> {
       newResource(args) {
         const key = `${args.type}\u0000${args.name}`;
         const parentUrn = parents.get(key)?.parent ?? "";
-        const owner = types.get(parentUrn) === FUNCTION_TYPE && args.type === "aws:lambda/function:Function" ? urnName(parentUrn) : undefined;
+        const owner =
+          types.get(parentUrn) === FUNCTION_TYPE && args.type === "aws:lambda/function:Function"
+            ? urnName(parentUrn)
+            : undefined;
         const { id, state } = mockState(args.type, args.name, args.inputs ?? {}, ctx, owner);
         pending.set(key, { inputs: args.inputs ?? {}, state });
         return { id: args.custom ? id : undefined, state };
@@ -109,7 +113,11 @@ async function run(input: HostInput): Promise<void> {
   const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
   monitor.registerResourceOutputs = (req: any, callback: (err: unknown, res: any) => void) => {
     const found = byUrn.get(req.getUrn());
-    if (found) found.outputs = plain(unwrapSecrets(pulumi, req.getOutputs()?.toJavaScript() ?? {})) as Record<string, unknown>;
+    if (found)
+      found.outputs = plain(unwrapSecrets(pulumi, req.getOutputs()?.toJavaScript() ?? {})) as Record<
+        string,
+        unknown
+      >;
     return registerOutputs(req, callback);
   };
 
@@ -130,7 +138,8 @@ async function run(input: HostInput): Promise<void> {
 function unwrapSecrets(pulumi: typeof import("@pulumi/pulumi"), value: any): any {
   if (Array.isArray(value)) return value.map((v) => unwrapSecrets(pulumi, v));
   if (value && typeof value === "object") {
-    if (value[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) return unwrapSecrets(pulumi, value.value);
+    if (value[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig)
+      return unwrapSecrets(pulumi, value.value);
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(pulumi, v)]));
   }
   return value;

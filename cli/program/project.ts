@@ -45,7 +45,11 @@ interface RawProject {
 }
 
 /** Reads the project at or above `cwd` and the stack's config. */
-export function readProject(cwd: string, stack?: string, env: NodeJS.ProcessEnv = process.env): ProgramProject {
+export function readProject(
+  cwd: string,
+  stack?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ProgramProject {
   const root = findProjectRoot(cwd);
   if (!root) {
     throw new UserError(
@@ -57,7 +61,8 @@ export function readProject(cwd: string, stack?: string, env: NodeJS.ProcessEnv 
   const file = PROJECT_FILES.map((name) => path.join(root, name)).find((f) => existsSync(f))!;
   const raw = parseYaml(file) as RawProject;
   const name = typeof raw.name === "string" ? raw.name : "";
-  if (!name) throw new UserError(`${file} has no project name (name: ...). Add one, as pulumi new writes it.`);
+  if (!name)
+    throw new UserError(`${file} has no project name (name: ...). Add one, as pulumi new writes it.`);
   const runtime = runtimeOf(raw.runtime, file);
   const main = entryFile(root, raw.main, runtime.typescript, file);
   const configDir = typeof raw.stackConfigDir === "string" ? path.resolve(root, raw.stackConfigDir) : root;
@@ -108,7 +113,9 @@ function parseYaml(file: string): unknown {
   try {
     return parse(readFileSync(file, "utf8")) ?? {};
   } catch (error) {
-    throw new UserError(`${file} is not valid YAML: ${(error as Error).message.split("\n")[0]}. Fix the file.`);
+    throw new UserError(
+      `${file} is not valid YAML: ${(error as Error).message.split("\n")[0]}. Fix the file.`,
+    );
   }
 }
 
@@ -174,7 +181,8 @@ function chooseStack(
   const workspace = path.join(home, "workspaces", `${project}-${hash}-workspace.json`);
   try {
     const selected = (JSON.parse(readFileSync(workspace, "utf8")) as { stack?: unknown }).stack;
-    if (typeof selected === "string" && selected) return { stack: selected.split("/").pop(), source: "selected" };
+    if (typeof selected === "string" && selected)
+      return { stack: selected.split("/").pop(), source: "selected" };
   } catch {
     // No stack selected on this machine.
   }

@@ -64,31 +64,40 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRun
   const tail = () => (output.length > 0 ? `\nIts last output:\n  ${output.join("\n  ")}` : "");
   const relativeMain = path.relative(options.cwd ?? process.cwd(), project.main) || project.main;
 
-  const report = await new Promise<HostReport | { type: "timeout" } | { type: "exit"; code: number | null; signal: string | null }>(
-    (resolve) => {
-      const timer = setTimeout(() => resolve({ type: "timeout" }), timeoutMs);
-      child.once("message", (message: HostReport) => {
-        clearTimeout(timer);
-        resolve(message);
-      });
-      child.once("exit", (code, signal) => {
-        clearTimeout(timer);
-        resolve({ type: "exit", code, signal });
-      });
-      child.once("error", () => {
-        clearTimeout(timer);
-        resolve({ type: "exit", code: null, signal: null });
-      });
-      child.send(input);
-    },
-  );
+  const report = await new Promise<
+    HostReport | { type: "timeout" } | { type: "exit"; code: number | null; signal: string | null }
+  >((resolve) => {
+    const timer = setTimeout(() => resolve({ type: "timeout" }), timeoutMs);
+    child.once("message", (message: HostReport) => {
+      clearTimeout(timer);
+      resolve(message);
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ type: "exit", code, signal });
+    });
+    child.once("error", () => {
+      clearTimeout(timer);
+      resolve({ type: "exit", code: null, signal: null });
+    });
+    child.send(input);
+  });
   if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   switch (report.type) {
     case "done":
-      return { resources: report.resources, unknownCalls: report.unknownCalls, region, account: LOCAL_ACCOUNT };
+      return {
+        resources: report.resources,
+        unknownCalls: report.unknownCalls,
+        region,
+        account: LOCAL_ACCOUNT,
+      };
     case "failed":
       throw new UserError(
-        describeProgramError(report.error, { main: project.main, cwd: options.cwd ?? process.cwd(), skip: OWN }) + tail(),
+        describeProgramError(report.error, {
+          main: project.main,
+          cwd: options.cwd ?? process.cwd(),
+          skip: OWN,
+        }) + tail(),
       );
     case "timeout":
       throw new UserError(

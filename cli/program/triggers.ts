@@ -58,18 +58,31 @@ export function triggersOf(
   for (const api of ofType("aws:apigatewayv2/api:Api")) {
     const apiId = String(api.state.id ?? api.state.name ?? api.name);
     if (api.inputs.protocolType === "WEBSOCKET") {
-      notEmulated.push({ resource: api.name, type: api.type, instead: "pulumi-live invoke NAME --local --event FILE with a WebSocket event" });
+      notEmulated.push({
+        resource: api.name,
+        type: api.type,
+        instead: "pulumi-live invoke NAME --local --event FILE with a WebSocket event",
+      });
       handled.add(api);
       continue;
     }
     const routes: HttpApiRouteTarget[] = [];
     const quick = target(api.inputs.target);
-    if (quick) routes.push({ routeKey: str(api.inputs.routeKey) ?? "$default", functionName: quick, payloadFormat: "2.0" });
+    if (quick)
+      routes.push({
+        routeKey: str(api.inputs.routeKey) ?? "$default",
+        functionName: quick,
+        payloadFormat: "2.0",
+      });
     for (const route of ofType("aws:apigatewayv2/route:Route").filter((r) => r.inputs.apiId === apiId)) {
       const integration = integrations.get(String(route.inputs.target ?? "").replace(/^integrations\//, ""));
       if (!integration) continue;
       handled.add(route);
-      routes.push({ routeKey: String(route.inputs.routeKey), functionName: integration.fn, payloadFormat: integration.format });
+      routes.push({
+        routeKey: String(route.inputs.routeKey),
+        functionName: integration.fn,
+        payloadFormat: integration.format,
+      });
     }
     if (routes.length === 0) continue;
     handled.add(api);
@@ -86,7 +99,11 @@ export function triggersOf(
     const expression = str(rule?.inputs.scheduleExpression);
     if (!rule || !expression || eventTarget.inputs.inputTransformer || eventTarget.inputs.inputPath) {
       const why = expression ? "an input transformer or input path" : "an event pattern";
-      notEmulated.push({ resource: eventTarget.name, type: eventTarget.type, instead: `(${why}) pulumi-live invoke ${fn} --local --event FILE` });
+      notEmulated.push({
+        resource: eventTarget.name,
+        type: eventTarget.type,
+        instead: `(${why}) pulumi-live invoke ${fn} --local --event FILE`,
+      });
       handled.add(eventTarget);
       continue;
     }
@@ -104,17 +121,26 @@ export function triggersOf(
 
   const queues: ProgramQueue[] = ofType("aws:sqs/queue:Queue").map((queue) => {
     handled.add(queue);
-    const redrive = parseJson(queue.inputs.redrivePolicy) as { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown } | undefined;
+    const redrive = parseJson(queue.inputs.redrivePolicy) as
+      { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown } | undefined;
     return {
       name: String(queue.state.name),
       resource: queue.name,
       arn: String(queue.state.arn),
       url: String(queue.state.url),
       fifo: queue.inputs.fifoQueue === true,
-      visibilityTimeoutSeconds: typeof queue.inputs.visibilityTimeoutSeconds === "number" ? queue.inputs.visibilityTimeoutSeconds : 30,
+      visibilityTimeoutSeconds:
+        typeof queue.inputs.visibilityTimeoutSeconds === "number"
+          ? queue.inputs.visibilityTimeoutSeconds
+          : 30,
       delaySeconds: typeof queue.inputs.delaySeconds === "number" ? queue.inputs.delaySeconds : 0,
       ...(redrive && typeof redrive.deadLetterTargetArn === "string"
-        ? { deadLetter: { arn: redrive.deadLetterTargetArn, maxReceiveCount: Number(redrive.maxReceiveCount ?? 1) } }
+        ? {
+            deadLetter: {
+              arn: redrive.deadLetterTargetArn,
+              maxReceiveCount: Number(redrive.maxReceiveCount ?? 1),
+            },
+          }
         : {}),
     };
   });
@@ -126,10 +152,16 @@ export function triggersOf(
     handled.add(mapping);
     const source = String(mapping.inputs.eventSourceArn ?? "");
     if (!queues.some((q) => q.arn === source)) {
-      notEmulated.push({ resource: mapping.name, type: mapping.type, instead: `pulumi-live invoke ${fn} --local --event FILE with a record of ${source.split(":")[2] ?? "its source"}` });
+      notEmulated.push({
+        resource: mapping.name,
+        type: mapping.type,
+        instead: `pulumi-live invoke ${fn} --local --event FILE with a record of ${source.split(":")[2] ?? "its source"}`,
+      });
       continue;
     }
-    const types = Array.isArray(mapping.inputs.functionResponseTypes) ? mapping.inputs.functionResponseTypes : [];
+    const types = Array.isArray(mapping.inputs.functionResponseTypes)
+      ? mapping.inputs.functionResponseTypes
+      : [];
     mappings.push({
       resource: mapping.name,
       queueArn: source,
@@ -144,10 +176,21 @@ export function triggersOf(
   // Anything else that names a LiveFunction: the program expects it to invoke or configure the function.
   for (const resource of resources) {
     if (handled.has(resource) || !resource.custom || INERT.some((p) => p.test(resource.type))) continue;
-    const names = [...new Set(valuesOf(resource.inputs).map(target).filter((n): n is string => n !== undefined))];
+    const names = [
+      ...new Set(
+        valuesOf(resource.inputs)
+          .map(target)
+          .filter((n): n is string => n !== undefined),
+      ),
+    ];
     if (names.length === 0) continue;
-    const instead = INSTEAD.find(([p]) => p.test(resource.type))?.[1] ?? "pulumi-live invoke NAME --local --event FILE";
-    notEmulated.push({ resource: resource.name, type: resource.type, instead: instead.replaceAll("NAME", names[0]) });
+    const instead =
+      INSTEAD.find(([p]) => p.test(resource.type))?.[1] ?? "pulumi-live invoke NAME --local --event FILE";
+    notEmulated.push({
+      resource: resource.name,
+      type: resource.type,
+      instead: instead.replaceAll("NAME", names[0]),
+    });
   }
   return { apis, schedules, queues, mappings, notEmulated };
 }

@@ -35,8 +35,9 @@ export function registerTypeScript(): void {
         supported: { "dynamic-import": true },
       }).code;
     } catch (error) {
-      const first = (error as { errors?: Array<{ text: string; location?: { line: number; column: number } }> })
-        .errors?.[0];
+      const first = (
+        error as { errors?: Array<{ text: string; location?: { line: number; column: number } }> }
+      ).errors?.[0];
       if (!first) throw error;
       const at = { file, line: first.location?.line ?? 1, column: (first.location?.column ?? 0) + 1 };
       throw new TranspileError(first.text, at);

@@ -89,6 +89,8 @@ export function albError(): HttpResponse {
   return {
     statusCode: 502,
     headers: { "content-type": "text/html" },
-    body: Buffer.from("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"),
+    body: Buffer.from(
+      "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n",
+    ),
   };
 }

@@ -82,5 +82,9 @@ export function fromFunctionUrlResult(result: unknown): HttpResponse {
 
 /** What a function URL answers when the function fails or returns a malformed response. */
 export function functionUrlError(): HttpResponse {
-  return { statusCode: 502, headers: { "content-type": "text/plain" }, body: Buffer.from("Internal Server Error") };
+  return {
+    statusCode: 502,
+    headers: { "content-type": "text/plain" },
+    body: Buffer.from("Internal Server Error"),
+  };
 }

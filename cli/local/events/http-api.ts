@@ -156,7 +156,10 @@ export function fromPayloadV2Result(
   const headers: Record<string, string | string[]> = Object.fromEntries(resultHeaders(result.headers, true));
   if (Array.isArray(result.cookies) && result.cookies.length > 0) {
     const existing = headers["set-cookie"];
-    headers["set-cookie"] = [...(existing === undefined ? [] : [existing].flat()), ...result.cookies.map(String)];
+    headers["set-cookie"] = [
+      ...(existing === undefined ? [] : [existing].flat()),
+      ...result.cookies.map(String),
+    ];
   }
   headers["content-type"] ??= "application/json";
   return { statusCode: result.statusCode, headers, body: resultBody(result.body, result.isBase64Encoded) };

@@ -107,11 +107,15 @@ export function toRestApiEvent(request: HttpRequest, route: RestApiRoute = {}): 
 }
 
 /** The response API Gateway makes of a proxy integration's result (REST: 502 when malformed). */
-export function fromRestApiResult(result: unknown, malformed: () => HttpResponse = restApiError): HttpResponse {
+export function fromRestApiResult(
+  result: unknown,
+  malformed: () => HttpResponse = restApiError,
+): HttpResponse {
   if (!isRecord(result)) return malformed();
   const status = typeof result.statusCode === "string" ? Number(result.statusCode) : result.statusCode;
   if (!validStatus(status)) return malformed();
-  if (result.body !== undefined && result.body !== null && typeof result.body !== "string") return malformed();
+  if (result.body !== undefined && result.body !== null && typeof result.body !== "string")
+    return malformed();
   const headers = new Map<string, string | string[]>();
   for (const [name, value] of resultHeaders(result.headers, false)) headers.set(name, value);
   // `multiValueHeaders` and `headers` are merged; values of both are kept.
@@ -124,7 +128,11 @@ export function fromRestApiResult(result: unknown, malformed: () => HttpResponse
   }
   if (![...headers.keys()].some((name) => name.toLowerCase() === "content-type"))
     headers.set("content-type", "application/json");
-  return { statusCode: status, headers: Object.fromEntries(headers), body: resultBody(result.body, result.isBase64Encoded) };
+  return {
+    statusCode: status,
+    headers: Object.fromEntries(headers),
+    body: resultBody(result.body, result.isBase64Encoded),
+  };
 }
 
 /** What a REST API answers when the function fails or its result is malformed. */

@@ -35,7 +35,9 @@ export function parseRouteKey(key: string): ParsedRoute | undefined {
   const segments = parts.map((part, i): Segment => {
     const variable = /^\{([^{}+]+)(\+?)\}$/.exec(part);
     if (!variable) return { literal: part };
-    return variable[2] === "+" && i === parts.length - 1 ? { greedy: variable[1] } : { variable: variable[1] };
+    return variable[2] === "+" && i === parts.length - 1
+      ? { greedy: variable[1] }
+      : { variable: variable[1] };
   });
   return { method: match[1], segments };
 }

@@ -143,7 +143,6 @@ export class LocalSchedules {
       },
       Math.max(0, wait),
     );
-    timer.unref();
     this.timers.set(rule, timer);
   }
 }

@@ -130,7 +130,6 @@ export class SqsPoller {
     const due = queue.nextVisibleAt();
     if (due !== undefined) {
       this.timer = setTimeout(() => this.poll(), Math.max(0, due - Date.now()) + 1);
-      this.timer.unref();
     }
   }
 

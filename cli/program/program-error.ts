@@ -12,7 +12,7 @@ export const FUNCTION_FLAG_HINT =
 /** `/abs/file.ts:12:5` of the first stack frame outside node_modules, Node's internals and `skip`. */
 export function userFrame(stack: string | undefined, skip: string[]): string | undefined {
   for (const line of (stack ?? "").split("\n").slice(1)) {
-    const match = /\(?((?:file:\/\/)?\/[^():]+|[A-Za-z]:\\[^():]+):(\d+):(\d+)\)?\s*$/.exec(line.trim());
+    const match = /(?:\(|at )((?:file:\/\/)?(?:\/|[A-Za-z]:\\)[^()]*?):(\d+):(\d+)\)?$/.exec(line.trim());
     if (!match) continue;
     const file = match[1].replace(/^file:\/\//, "");
     if (file.includes(`${path.sep}node_modules${path.sep}`)) continue;

@@ -70,8 +70,9 @@ async function run(input: HostInput): Promise<void> {
           types.get(parentUrn) === FUNCTION_TYPE && args.type === "aws:lambda/function:Function"
             ? urnName(parentUrn)
             : undefined;
-        const { id, state } = mockState(args.type, args.name, args.inputs ?? {}, ctx, owner);
-        pending.set(key, { inputs: args.inputs ?? {}, state });
+        const inputs = unwrapSecrets(pulumi, args.inputs ?? {});
+        const { id, state } = mockState(args.type, args.name, inputs, ctx, owner);
+        pending.set(key, { inputs, state });
         return { id: args.custom ? id : undefined, state };
       },
       call(args) {

@@ -55,7 +55,8 @@ export const url = http.apiEndpoint;
 test("a TypeScript program: functions with config, a secret placeholder, mocked names and local URLs, triggers", async (t) => {
   const project = await pulumiProject({
     "Pulumi.yaml": "name: shop\nruntime: nodejs\n",
-    "Pulumi.dev.yaml": "config:\n  shop:greeting: hello\n  aws:region: eu-west-1\n  shop:apiKey:\n    secure: v1:abc:def\n",
+    "Pulumi.dev.yaml":
+      "config:\n  shop:greeting: hello\n  aws:region: eu-west-1\n  shop:apiKey:\n    secure: v1:abc:def\n",
     "index.ts": 'import "./infra";\n',
     "infra.ts": PROGRAM,
     "src/api.ts": ECHO_HANDLER,
@@ -83,10 +84,23 @@ test("a TypeScript program: functions with config, a secret placeholder, mocked 
     { name: "worker", file: project.path("src/api.ts"), exportName: "handler", environment: {} },
   ]);
   t.deepEqual(plan.app.apis, [
-    { name: "shop", apiId: "shop", routes: [{ routeKey: "GET /items/{id}", functionName: "api", payloadFormat: "2.0" }] },
+    {
+      name: "shop",
+      apiId: "shop",
+      routes: [{ routeKey: "GET /items/{id}", functionName: "api", payloadFormat: "2.0" }],
+    },
   ]);
-  t.like(plan.app.mappings[0], { functionName: "worker", batchSize: 3, reportBatchItemFailures: false, queueArn: "arn:aws:sqs:eu-west-1:000000000000:jobs" });
-  t.like(plan.app.queues[0], { name: "jobs", url: `${GATEWAY}/000000000000/jobs`, visibilityTimeoutSeconds: 5 });
+  t.like(plan.app.mappings[0], {
+    functionName: "worker",
+    batchSize: 3,
+    reportBatchItemFailures: false,
+    queueArn: "arn:aws:sqs:eu-west-1:000000000000:jobs",
+  });
+  t.like(plan.app.queues[0], {
+    name: "jobs",
+    url: `${GATEWAY}/000000000000/jobs`,
+    visibilityTimeoutSeconds: 5,
+  });
   t.deepEqual(plan.notices, [
     "not emulated: uploads-notify (aws:s3/bucketNotification:BucketNotification); instead: pulumi-live invoke worker --local --event FILE with an S3 notification event",
     "api: API_KEY holds a placeholder for the secret shop:apiKey; set it with --env API_KEY=VALUE",
@@ -98,7 +112,8 @@ test("a TypeScript program: functions with config, a secret placeholder, mocked 
 
 test("the stack: --stack, else the selected one (pulumi's workspace file), else the only one, else a message", async (t) => {
   const project = await pulumiProject({
-    "Pulumi.yaml": "name: app\nruntime:\n  name: nodejs\n  options:\n    typescript: true\nconfig:\n  region:\n    default: north\n",
+    "Pulumi.yaml":
+      "name: app\nruntime:\n  name: nodejs\n  options:\n    typescript: true\nconfig:\n  region:\n    default: north\n",
     "Pulumi.dev.yaml": "config:\n  app:size: 1\n  app:nested:\n    list: [1, 2]\n",
     "Pulumi.prod.yaml": "config:\n  app:size: 3\n  app:region: south\n",
     "index.ts": "",
@@ -114,7 +129,10 @@ test("the stack: --stack, else the selected one (pulumi's workspace file), else 
   t.is(prod.stackSource, "--stack");
   const hash = createHash("sha1").update(project.path("Pulumi.yaml")).digest("hex");
   await mkdir(path.join(home, "workspaces"), { recursive: true });
-  await writeFile(path.join(home, "workspaces", `app-${hash}-workspace.json`), JSON.stringify({ stack: "acme/dev" }));
+  await writeFile(
+    path.join(home, "workspaces", `app-${hash}-workspace.json`),
+    JSON.stringify({ stack: "acme/dev" }),
+  );
   const selected = readProject(project.root, undefined, { PULUMI_HOME: home });
   t.is(selected.stack, "dev");
   t.is(selected.stackSource, "selected");
@@ -124,42 +142,72 @@ test("the stack: --stack, else the selected one (pulumi's workspace file), else 
 async function failure(t: any, files: Record<string, string>, timeoutMs?: number): Promise<string> {
   const project = await pulumiProject({ "Pulumi.yaml": "name: bad\nruntime: nodejs\n", ...files });
   t.teardown(() => project.remove());
-  const error = await t.throwsAsync(planFromProgram({ cwd: project.root, gatewayUrl: GATEWAY, env: {}, timeoutMs }), {
-    instanceOf: UserError,
-  });
+  const error = await t.throwsAsync(
+    planFromProgram({ cwd: project.root, gatewayUrl: GATEWAY, env: {}, timeoutMs }),
+    {
+      instanceOf: UserError,
+    },
+  );
   t.regex(error.message, /--function name=path\/to\/file\.export/);
   return error.message.replaceAll(project.root + path.sep, "");
 }
 
 test("a program that throws under mocks: the file and line, the error, what to do", async (t) => {
   const message = await failure(t, {
-    "index.ts": 'import * as pulumi from "@pulumi/pulumi";\nconst config = new pulumi.Config();\nconfig.require("missing");\n',
+    "index.ts":
+      'import * as pulumi from "@pulumi/pulumi";\nconst config = new pulumi.Config();\nconfig.require("missing");\n',
   });
-  t.regex(message, /^The Pulumi program index\.ts failed at index\.ts:3:8:\n {2}Missing required configuration variable 'bad:missing'/);
+  t.regex(
+    message,
+    /^The Pulumi program index\.ts failed at index\.ts:3:8:\n {2}Missing required configuration variable 'bad:missing'/,
+  );
   t.regex(message, /Fix the program there/);
 });
 
 test("a program that imports something missing: the importing file and line", async (t) => {
-  const message = await failure(t, { "index.ts": 'import "./infra";\n', "infra.ts": '\nimport "no-such-package";\n' });
-  t.regex(message, /^The Pulumi program index\.ts failed at infra\.ts:2:8:\n {2}Cannot find module 'no-such-package'\n/);
+  const message = await failure(t, {
+    "index.ts": 'import "./infra";\n',
+    "infra.ts": '\nimport "no-such-package";\n',
+  });
+  t.regex(
+    message,
+    /^The Pulumi program index\.ts failed at infra\.ts:2:8:\n {2}Cannot find module 'no-such-package'\n/,
+  );
   t.regex(message, /install the package \(npm install\) or fix the import path/);
 });
 
 test("a TypeScript syntax error: the file, line and column", async (t) => {
   const message = await failure(t, { "index.ts": "const a = 1;\nconst = 2;\n" });
-  t.regex(message, /^The Pulumi program index\.ts failed at index\.ts:2:7:\n {2}SyntaxError: Expected identifier but found "="\nFix the syntax there\./);
+  t.regex(
+    message,
+    /^The Pulumi program index\.ts failed at index\.ts:2:7:\n {2}SyntaxError: Expected identifier but found "="\nFix the syntax there\./,
+  );
 });
 
 test("a program that declares no LiveFunction says so and names the way out", async (t) => {
   const message = await failure(t, {
-    "index.ts": 'import * as aws from "@pulumi/aws";\nnew aws.lambda.Function("plain", { role: "arn:aws:iam::1:role/r", runtime: "nodejs22.x", handler: "index.handler", code: new (require("@pulumi/pulumi").asset.AssetArchive)({}) });\n',
+    "index.ts":
+      'import * as aws from "@pulumi/aws";\nnew aws.lambda.Function("plain", { role: "arn:aws:iam::1:role/r", runtime: "nodejs22.x", handler: "index.handler", code: new (require("@pulumi/pulumi").asset.AssetArchive)({}) });\n',
   });
-  t.regex(message, /^The Pulumi program index\.ts declares no LiveFunction \(type pulumi-live:aws:Function\), so there is nothing to serve \(its aws\.lambda\.Function plain run deployed code\)\. Use LiveFunction/);
+  t.regex(
+    message,
+    /^The Pulumi program index\.ts declares no LiveFunction \(type pulumi-live:aws:Function\), so there is nothing to serve \(its aws\.lambda\.Function plain run deployed code\)\. Use LiveFunction/,
+  );
 });
 
 test("a program that never finishes is stopped at the timeout; one that exits early is reported", async (t) => {
-  const hangs = await failure(t, { "index.ts": "export = async () => { setInterval(() => undefined, 1000); await new Promise(() => undefined); };\n" }, 1500);
-  t.regex(hangs, /^The Pulumi program index\.ts did not finish within 2 s under mocks: it waits for something that never comes/);
+  const hangs = await failure(
+    t,
+    {
+      "index.ts":
+        "export = async () => { setInterval(() => undefined, 1000); await new Promise(() => undefined); };\n",
+    },
+    1500,
+  );
+  t.regex(
+    hangs,
+    /^The Pulumi program index\.ts did not finish within 2 s under mocks: it waits for something that never comes/,
+  );
   const exits = await failure(t, { "index.ts": "process.exit(3);\n" });
   t.regex(exits, /^The Pulumi program index\.ts ended before it finished \(exit code 3\)/);
 });
@@ -169,7 +217,8 @@ test("a project whose main does not exist yet says to build it", async (t) => {
   t.teardown(() => project.remove());
   t.throws(() => readProject(project.root), {
     instanceOf: UserError,
-    message: /The program dist\/index\.js named by Pulumi\.yaml \(main\) does not exist\. If it is compiled, build it first/,
+    message:
+      /The program dist\/index\.js named by Pulumi\.yaml \(main\) does not exist\. If it is compiled, build it first/,
   });
   t.throws(() => readProject(path.dirname(project.root)), { message: /is not inside a Pulumi project/ });
 });

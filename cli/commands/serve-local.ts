@@ -91,7 +91,7 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
 
     const { builders, served, pool, recorder, inspector } = await startLocalRuntime({
       functions: functions.map((fn) => ({ ...fn, functionId: functionId(fn.name) })),
-      root: options.cwd,
+      root: plan?.project.root ?? options.cwd,
       watch: options.watch,
       concurrency: options.concurrency,
       inspect: options.inspect,

@@ -52,63 +52,70 @@ new aws.s3.BucketNotification("uploads-notify", {
 export const url = http.apiEndpoint;
 `;
 
-test("a TypeScript program: functions with config, a secret placeholder, mocked names and local URLs, triggers", async (t) => {
-  const project = await pulumiProject({
-    "Pulumi.yaml": "name: shop\nruntime: nodejs\n",
-    "Pulumi.dev.yaml":
-      "config:\n  shop:greeting: hello\n  aws:region: eu-west-1\n  shop:apiKey:\n    secure: v1:abc:def\n",
-    "index.ts": 'import "./infra";\n',
-    "infra.ts": PROGRAM,
-    "src/api.ts": ECHO_HANDLER,
-  });
-  t.teardown(() => project.remove());
-  const plan = await planFromProgram({ cwd: project.root, gatewayUrl: GATEWAY, env: {} });
-  t.is(plan.project.stack, "dev");
-  t.is(plan.project.stackSource, "only");
-  t.is(plan.region, "eu-west-1");
-  t.deepEqual(plan.functions, [
-    {
-      name: "api",
-      file: project.path("src/api.ts"),
-      exportName: "handler",
-      timeoutSeconds: 12,
-      memoryMB: 256,
-      environment: {
-        GREETING: "hello",
-        API_KEY: "[pulumi-live placeholder: secret shop:apiKey]",
-        TABLE: "orders",
-        QUEUE_URL: `${GATEWAY}/000000000000/jobs`,
+test.serial(
+  "a TypeScript program: functions with config, a secret placeholder, mocked names and local URLs, triggers",
+  async (t) => {
+    const project = await pulumiProject({
+      "Pulumi.yaml": "name: shop\nruntime: nodejs\n",
+      "Pulumi.dev.yaml":
+        "config:\n  shop:greeting: hello\n  aws:region: eu-west-1\n  shop:apiKey:\n    secure: v1:abc:def\n",
+      "index.ts": 'import "./infra";\n',
+      "infra.ts": PROGRAM,
+      "src/api.ts": ECHO_HANDLER,
+    });
+    t.teardown(() => project.remove());
+    const plan = await planFromProgram({ cwd: project.root, gatewayUrl: GATEWAY, env: {} });
+    t.is(plan.project.stack, "dev");
+    t.is(plan.project.stackSource, "only");
+    t.is(plan.region, "eu-west-1");
+    t.deepEqual(plan.functions, [
+      {
+        name: "api",
+        file: project.path("src/api.ts"),
+        exportName: "handler",
+        timeoutSeconds: 12,
+        memoryMB: 256,
+        environment: {
+          GREETING: "hello",
+          API_KEY: "[pulumi-live placeholder: secret shop:apiKey]",
+          TABLE: "orders",
+          QUEUE_URL: `${GATEWAY}/000000000000/jobs`,
+        },
+        httpSource: "function-url",
       },
-      httpSource: "function-url",
-    },
-    { name: "worker", file: project.path("src/api.ts"), exportName: "handler", environment: {} },
-  ]);
-  t.deepEqual(plan.app.apis, [
-    {
-      name: "shop",
-      apiId: "shop",
-      routes: [{ routeKey: "GET /items/{id}", functionName: "api", payloadFormat: "2.0" }],
-    },
-  ]);
-  t.like(plan.app.mappings[0], {
-    functionName: "worker",
-    batchSize: 3,
-    reportBatchItemFailures: false,
-    queueArn: "arn:aws:sqs:eu-west-1:000000000000:jobs",
-  });
-  t.like(plan.app.queues[0], {
-    name: "jobs",
-    url: `${GATEWAY}/000000000000/jobs`,
-    visibilityTimeoutSeconds: 5,
-  });
-  t.deepEqual(plan.notices, [
-    "not emulated: uploads-notify (aws:s3/bucketNotification:BucketNotification); instead: pulumi-live invoke worker --local --event FILE with an S3 notification event",
-    "api: API_KEY holds a placeholder for the secret shop:apiKey; set it with --env API_KEY=VALUE",
-  ]);
-  // With --env API_KEY=..., the placeholder is not reported.
-  const overridden = await planFromProgram({ cwd: project.root, gatewayUrl: GATEWAY, env: { API_KEY: "k" } });
-  t.false(overridden.notices.some((n) => n.includes("API_KEY")));
-});
+      { name: "worker", file: project.path("src/api.ts"), exportName: "handler", environment: {} },
+    ]);
+    t.deepEqual(plan.app.apis, [
+      {
+        name: "shop",
+        apiId: "shop",
+        routes: [{ routeKey: "GET /items/{id}", functionName: "api", payloadFormat: "2.0" }],
+      },
+    ]);
+    t.like(plan.app.mappings[0], {
+      functionName: "worker",
+      batchSize: 3,
+      reportBatchItemFailures: false,
+      queueArn: "arn:aws:sqs:eu-west-1:000000000000:jobs",
+    });
+    t.like(plan.app.queues[0], {
+      name: "jobs",
+      url: `${GATEWAY}/000000000000/jobs`,
+      visibilityTimeoutSeconds: 5,
+    });
+    t.deepEqual(plan.notices, [
+      "not emulated: uploads-notify (aws:s3/bucketNotification:BucketNotification); instead: pulumi-live invoke worker --local --event FILE with an S3 notification event",
+      "api: API_KEY holds a placeholder for the secret shop:apiKey; set it with --env API_KEY=VALUE",
+    ]);
+    // With --env API_KEY=..., the placeholder is not reported.
+    const overridden = await planFromProgram({
+      cwd: project.root,
+      gatewayUrl: GATEWAY,
+      env: { API_KEY: "k" },
+    });
+    t.false(overridden.notices.some((n) => n.includes("API_KEY")));
+  },
+);
 
 test("the stack: --stack, else the selected one (pulumi's workspace file), else the only one, else a message", async (t) => {
   const project = await pulumiProject({
@@ -152,7 +159,7 @@ async function failure(t: any, files: Record<string, string>, timeoutMs?: number
   return error.message.replaceAll(project.root + path.sep, "");
 }
 
-test("a program that throws under mocks: the file and line, the error, what to do", async (t) => {
+test.serial("a program that throws under mocks: the file and line, the error, what to do", async (t) => {
   const message = await failure(t, {
     "index.ts":
       'import * as pulumi from "@pulumi/pulumi";\nconst config = new pulumi.Config();\nconfig.require("missing");\n',
@@ -164,7 +171,7 @@ test("a program that throws under mocks: the file and line, the error, what to d
   t.regex(message, /Fix the program there/);
 });
 
-test("a program that imports something missing: the importing file and line", async (t) => {
+test.serial("a program that imports something missing: the importing file and line", async (t) => {
   const message = await failure(t, {
     "index.ts": 'import "./infra";\n',
     "infra.ts": '\nimport "no-such-package";\n',
@@ -176,7 +183,7 @@ test("a program that imports something missing: the importing file and line", as
   t.regex(message, /install the package \(npm install\) or fix the import path/);
 });
 
-test("a TypeScript syntax error: the file, line and column", async (t) => {
+test.serial("a TypeScript syntax error: the file, line and column", async (t) => {
   const message = await failure(t, { "index.ts": "const a = 1;\nconst = 2;\n" });
   t.regex(
     message,
@@ -184,7 +191,7 @@ test("a TypeScript syntax error: the file, line and column", async (t) => {
   );
 });
 
-test("a program that declares no LiveFunction says so and names the way out", async (t) => {
+test.serial("a program that declares no LiveFunction says so and names the way out", async (t) => {
   const message = await failure(t, {
     "index.ts":
       'import * as aws from "@pulumi/aws";\nnew aws.lambda.Function("plain", { role: "arn:aws:iam::1:role/r", runtime: "nodejs22.x", handler: "index.handler", code: new (require("@pulumi/pulumi").asset.AssetArchive)({}) });\n',
@@ -195,22 +202,25 @@ test("a program that declares no LiveFunction says so and names the way out", as
   );
 });
 
-test("a program that never finishes is stopped at the timeout; one that exits early is reported", async (t) => {
-  const hangs = await failure(
-    t,
-    {
-      "index.ts":
-        "export = async () => { setInterval(() => undefined, 1000); await new Promise(() => undefined); };\n",
-    },
-    1500,
-  );
-  t.regex(
-    hangs,
-    /^The Pulumi program index\.ts did not finish within 2 s under mocks: it waits for something that never comes/,
-  );
-  const exits = await failure(t, { "index.ts": "process.exit(3);\n" });
-  t.regex(exits, /^The Pulumi program index\.ts ended before it finished \(exit code 3\)/);
-});
+test.serial(
+  "a program that never finishes is stopped at the timeout; one that exits early is reported",
+  async (t) => {
+    const hangs = await failure(
+      t,
+      {
+        "index.ts":
+          "export = async () => { setInterval(() => undefined, 1000); await new Promise(() => undefined); };\n",
+      },
+      1500,
+    );
+    t.regex(
+      hangs,
+      /^The Pulumi program index\.ts did not finish within 2 s under mocks: it waits for something that never comes/,
+    );
+    const exits = await failure(t, { "index.ts": "process.exit(3);\n" });
+    t.regex(exits, /^The Pulumi program index\.ts ended before it finished \(exit code 3\)/);
+  },
+);
 
 test("a project whose main does not exist yet says to build it", async (t) => {
   const project = await pulumiProject({ "Pulumi.yaml": "name: p\nruntime: nodejs\nmain: dist/index.js\n" });

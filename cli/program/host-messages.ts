@@ -43,4 +43,4 @@ export interface ProgramErrorReport {
 
 export type HostReport =
   | { type: "done"; resources: RecordedResource[]; unknownCalls: string[] }
-  | { type: "failed"; error: ProgramErrorReport };
+  | { type: "failed"; error: ProgramErrorReport; unknownCalls: string[] };

@@ -48,13 +48,15 @@ function urnName(urn: string): string {
   return urn.slice(urn.lastIndexOf("::") + 2);
 }
 
+/** Lookups the mocks could not answer, reported with a failure too: they often cause it. */
+const unknownCalls = new Set<string>();
+
 async function run(input: HostInput): Promise<void> {
   process.setSourceMapsEnabled(true);
   if (input.typescript) registerTypeScript();
   const requireHere = createRequire(path.join(input.root, "noop.js"));
   const pulumi = requireHere("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
   const settings = requireHere("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-  const unknownCalls = new Set<string>();
   const parents = new Map<string, { parent: string; parentType?: string }>();
   const byUrn = new Map<string, RecordedResource>();
   const pending = new Map<string, { inputs: Record<string, unknown>; state: Record<string, unknown> }>();
@@ -150,7 +152,9 @@ let failed = false;
 const fail = (error: unknown): void => {
   if (failed) return;
   failed = true;
-  void report({ type: "failed", error: errorReport(error) }).finally(() => process.exit(1));
+  void report({ type: "failed", error: errorReport(error), unknownCalls: [...unknownCalls] }).finally(() =>
+    process.exit(1),
+  );
 };
 // Errors of the program that escape it (a rejected apply, a throw in a callback) fail the run too.
 process.on("uncaughtException", fail);

@@ -91,14 +91,14 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRun
         region,
         account: LOCAL_ACCOUNT,
       };
-    case "failed":
-      throw new UserError(
-        describeProgramError(report.error, {
-          main: project.main,
-          cwd: options.cwd ?? process.cwd(),
-          skip: OWN,
-        }) + tail(),
-      );
+    case "failed": {
+      const calls =
+        report.unknownCalls.length > 0
+          ? `\nLookups local mode cannot answer (they returned nothing): ${report.unknownCalls.join(", ")}.`
+          : "";
+      const where = { main: project.main, cwd: options.cwd ?? process.cwd(), skip: OWN };
+      throw new UserError(describeProgramError(report.error, where) + calls + tail());
+    }
     case "timeout":
       throw new UserError(
         `The Pulumi program ${relativeMain} did not finish within ${Math.round(timeoutMs / 1000)} s under mocks: ` +

@@ -171,6 +171,22 @@ test.serial("a program that throws under mocks: the file and line, the error, wh
   t.regex(message, /Fix the program there/);
 });
 
+test.serial("a program that fails on a lookup local mode cannot answer is told which lookup", async (t) => {
+  const message = await failure(t, {
+    "index.ts": `import * as pulumi from "@pulumi/pulumi";
+export = async () => {
+  const vpc = await pulumi.runtime.invoke("aws:ec2/getVpc:getVpc", { default: true });
+  return vpc.cidrBlock.split("/");
+};
+`,
+  });
+  t.regex(
+    message,
+    /^The Pulumi program index\.ts failed at index\.ts:4:\d+:\n {2}TypeError: Cannot read properties of undefined \(reading 'split'\)/,
+  );
+  t.regex(message, /\nLookups local mode cannot answer \(they returned nothing\): aws:ec2\/getVpc:getVpc\.$/);
+});
+
 test.serial("a program that imports something missing: the importing file and line", async (t) => {
   const message = await failure(t, {
     "index.ts": 'import "./infra";\n',

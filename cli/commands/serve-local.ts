@@ -9,6 +9,7 @@ import { MqttConnection } from "../mqtt-connection";
 import type { FunctionBuilder } from "../runtime/builder";
 import type { WorkerPool } from "../runtime/worker-pool";
 import { Session } from "../session";
+import { UserError } from "../user-error";
 import type { HttpSource } from "../local/events/http-sources";
 import { resolveServeLocalOptions, type ServeLocalOptions } from "./serve-local-options";
 import type { InvocationRecorder } from "../record/recorder";
@@ -83,6 +84,13 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
           });
     const functions: PlannedFunction[] =
       plan?.functions ?? options.specs.map((s) => ({ ...s, environment: {} }));
+    const unknown = [...options.httpSources.keys()].filter((name) => !functions.some((f) => f.name === name));
+    if (unknown.length > 0) {
+      throw new UserError(
+        `--http-source names ${unknown.join(", ")}, which ${unknown.length === 1 ? "is" : "are"} not served here. ` +
+          `Served: ${functions.map((f) => f.name).join(", ")}.`,
+      );
+    }
     const project = plan?.project.name ?? path.basename(options.cwd);
     const stack = plan?.project.stack ?? "local";
     const region = plan?.region ?? "us-east-1";
@@ -178,7 +186,6 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
       control: triggers.control,
     });
 
-    for (const notice of plan?.notices ?? []) reporter.status({ message: notice });
     reporter.ready({
       ...(inspector ? { inspector } : {}),
       mode: "local",
@@ -194,6 +201,8 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
         triggers,
       }),
     });
+    // After ready, whose line comes first in --json output.
+    for (const notice of plan?.notices ?? []) reporter.status({ message: notice });
     let closing: Promise<void> | undefined;
     return {
       gateway: gateway.url,

@@ -88,7 +88,13 @@ export class Session extends pulumi.ComponentResource {
     const state = new SessionState(`${name}-state`, args, { parent: this, additionalSecretOutputs: ["key"] });
     const namespace = pulumi
       .all([state.organization, state.project, state.stack, state.namespaceId])
-      .apply(([organization, project, stack, id]): StackNamespace => ({ organization, project, stack, id }));
+      // Mocks that do not run the provider (local mode reading the program) leave the id unset.
+      .apply(([organization, project, stack, id]): StackNamespace => ({
+        organization,
+        project,
+        stack,
+        id: id ?? "",
+      }));
     this.key = pulumi.secret(state.key);
     this.namespaceId = state.namespaceId;
     this.prefix = namespace.apply(topicPrefix);

@@ -30,6 +30,8 @@ export interface LocalRuntimeOptions {
   inspect?: InspectAddress;
   /** Records kept per function, or `false` for none. */
   record: number | false;
+  /** The developer's explicit local variables, over every function's (see `localVariables`). */
+  localVariables?: Record<string, string>;
   reporter: Reporter;
   /** Teardown steps, run in reverse order by the caller's close(). */
   cleanup: (() => Promise<unknown>)[];
@@ -102,8 +104,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }
   await Promise.all([...builders.values()].map((b) => b.start()));
 
+  const local = options.localVariables ?? {};
+  if (Object.keys(local).length > 0) {
+    reporter.status({
+      message: `local variables for every function: ${Object.keys(local).sort().join(", ")}`,
+    });
+  }
   const pool = new WorkerPool({
     concurrency: options.concurrency,
+    localVariables: local,
     onLog: (e) =>
       reporter.log({ name: e.functionName, requestId: e.requestId, stream: e.stream, line: e.line }),
     debugging,

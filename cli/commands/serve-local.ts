@@ -15,6 +15,8 @@ import { UserError } from "../user-error";
 import { parseInspect, type InspectAddress } from "../debug/inspector";
 import { DEFAULT_KEEP } from "../record/invocation-record";
 import type { InvocationRecorder } from "../record/recorder";
+import { parseEnvFlags } from "../../core/local-environment";
+import { localVariables } from "../runtime/local-variables";
 import { startLocalRuntime } from "./local-runtime";
 
 /** `pulumi-live serve --local` options as given on the command line. */
@@ -30,8 +32,10 @@ export interface ServeLocalOptions {
   concurrency?: number;
   /** The local functions' timeout in seconds, as a deployed function's. @default 30 */
   timeoutSeconds?: number;
-  /** Extra environment variables of every function (`KEY=VALUE`). */
+  /** Variables of every function (`KEY=VALUE`): here there is no deployed function, so they are its own. */
   env?: string[];
+  /** `--env-file FILE`; `.pulumi-live/local.env` in the folder when absent (if it exists). */
+  envFile?: string;
   /** Lambda-like environments per function at most. @default 10 */
   maxEnvironments?: number;
   /** Rebuild on edits. @default true */
@@ -56,6 +60,8 @@ export interface ResolvedServeLocalOptions {
   concurrency: number;
   timeoutSeconds: number;
   env: Record<string, string>;
+  /** The developer's local variables (the env file), over the functions' own. */
+  localVariables: Record<string, string>;
   maxEnvironments: number;
   watch: boolean;
   inspect?: InspectAddress;
@@ -109,12 +115,8 @@ export function resolveServeLocalOptions(options: ServeLocalOptions): ResolvedSe
       problems.push((error as Error).message);
     }
   }
-  const env: Record<string, string> = {};
-  for (const pair of options.env ?? []) {
-    const equals = pair.indexOf("=");
-    if (equals < 1) problems.push(`Invalid --env "${pair}": expected KEY=VALUE.`);
-    else env[pair.slice(0, equals)] = pair.slice(equals + 1);
-  }
+  const env = parseEnvFlags(options.env ?? [], "--env", problems);
+  const local = localVariables(cwd, { envFile: options.envFile }, cwd, problems);
   let inspect: InspectAddress | undefined;
   try {
     if (options.inspect !== undefined) inspect = parseInspect(options.inspect);
@@ -141,6 +143,7 @@ export function resolveServeLocalOptions(options: ServeLocalOptions): ResolvedSe
     concurrency: Math.max(1, positiveInteger(options.concurrency, 16, "--concurrency", problems)),
     timeoutSeconds: Math.max(1, positiveInteger(options.timeoutSeconds, 30, "--timeout", problems)),
     env,
+    localVariables: local,
     maxEnvironments: Math.max(
       1,
       positiveInteger(options.maxEnvironments, 10, "--max-environments", problems),
@@ -178,6 +181,7 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
       concurrency: options.concurrency,
       inspect: options.inspect,
       record: options.record,
+      localVariables: options.localVariables,
       reporter,
       cleanup,
     });

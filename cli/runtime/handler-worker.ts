@@ -9,9 +9,10 @@ const WORKER_ENTRY = path.join(__dirname, "worker-entry.js");
 
 /**
  * Starts a worker thread that loads the request's build and serves invocations of its export, with
- * the request's environment as its whole `process.env` and its output piped to the parent.
+ * the request's environment (and the developer's local variables over it) as its whole `process.env`
+ * and its output piped to the parent.
  */
-export function spawnHandlerWorker(req: InvokeRequest): Worker {
+export function spawnHandlerWorker(req: InvokeRequest, localVariables: Record<string, string> = {}): Worker {
   const data: WorkerData = {
     file: req.build.file,
     format: req.build.format,
@@ -21,7 +22,7 @@ export function spawnHandlerWorker(req: InvokeRequest): Worker {
   };
   return new Worker(WORKER_ENTRY, {
     workerData: data,
-    env: req.environment,
+    env: { ...req.environment, ...localVariables },
     // Stack traces name the .ts source and line.
     execArgv: ["--enable-source-maps"],
     stdout: true,

@@ -168,7 +168,7 @@ export class WorkerPool {
     const { req } = job;
     let worker: Worker;
     try {
-      worker = spawnHandlerWorker(req);
+      worker = spawnHandlerWorker(req, this.options.localVariables);
     } catch (error) {
       this.finish(job, toLambdaError(error));
       return undefined;

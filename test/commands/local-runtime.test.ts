@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import test from "ava";
 import { startLocalRuntime, type LocalRuntime } from "../../cli/commands/local-runtime";
-import { localEnvironment } from "../../protocol/environment";
+import { localEnvironment } from "../../core/local-environment";
 import { RecordingReporter } from "../helpers/recorder";
 import { tempProject, type TempProject } from "../runtime/temp-project";
 

@@ -11,7 +11,7 @@ import { LocalFunction } from "../../cli/local/environments";
 import { WorkerPool } from "../../cli/runtime/worker-pool";
 import { moduleFormat } from "../../core/handler";
 import { settle, type Settled } from "../../core/lambda-runtime";
-import { localEnvironment } from "../../protocol/environment";
+import { localEnvironment } from "../../core/local-environment";
 import { loadFallback, runHandler } from "../../stub/fallback";
 import { FILES, ROWS, type Row } from "./lambda-runtime-table";
 

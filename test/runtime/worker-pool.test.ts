@@ -1,8 +1,9 @@
+import { devNull } from "node:os";
 import path from "node:path";
 import test from "ava";
 import { FunctionBuilder, type GoodBuild } from "../../cli/runtime/builder";
 import { WorkerPool, type InvokeRequest, type LogEvent } from "../../cli/runtime/worker-pool";
-import { localEnvironment } from "../../protocol/environment";
+import { localEnvironment } from "../../core/local-environment";
 import { MAX_RESPONSE_PAYLOAD_BYTES } from "../../protocol/limits";
 import { tempProject, type TempProject } from "./temp-project";
 import { responseTooLargeError } from "../../core/lambda-error";
@@ -200,6 +201,8 @@ test.serial("context.succeed, done and fail settle the invocation", async (t) =>
 test.serial("the worker sees exactly the environment it is given", async (t) => {
   const outcome = await pool.invoke(request("env"));
   t.deepEqual(outcome.ok && outcome.result, {
+    AWS_CONFIG_FILE: devNull,
+    AWS_SHARED_CREDENTIALS_FILE: devNull,
     IS_LOCAL: "true",
     PATH: process.env.PATH,
     PULUMI_LIVE: "true",

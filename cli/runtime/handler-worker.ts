@@ -4,6 +4,15 @@ import { relativeHandler } from "../../core/handler";
 import type { InvokeRequest } from "./invocation";
 import type { WorkerData } from "./worker-messages";
 
+/** The memory size of a function whose context does not say (Lambda's default). */
+const DEFAULT_MEMORY_MB = 128;
+
+/** The function's memory size, from the invocation's context: the bound of its worker's heap. */
+export function memoryLimitMb(req: Pick<InvokeRequest, "context">): number {
+  const size = Number(req.context.memoryLimitInMB);
+  return Number.isInteger(size) && size > 0 ? size : DEFAULT_MEMORY_MB;
+}
+
 /** The worker thread script, compiled next to this file. */
 const WORKER_ENTRY = path.join(__dirname, "worker-entry.js");
 
@@ -29,5 +38,8 @@ export function spawnHandlerWorker(req: InvokeRequest, localVariables: Record<st
     stderr: true,
     // The title a debugger shows for the thread (`[worker 3] api env-1`), where Node supports it.
     name: `${req.functionName} ${req.envId}`,
+    // The function's memory size bounds the handler's JavaScript heap; over it, V8 stops the worker and
+    // the invocation fails as Lambda's does (Runtime.OutOfMemory). Buffers and native memory are not bounded.
+    resourceLimits: { maxOldGenerationSizeMb: memoryLimitMb(req) },
   });
 }

@@ -88,5 +88,7 @@ export interface Slot {
   lastUsed: number;
   retiring: boolean;
   crash?: LambdaError;
+  /** The worker was stopped for going over its memory limit (the function's memory size). */
+  outOfMemory?: boolean;
   lines: LogLines;
 }

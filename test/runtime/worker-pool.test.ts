@@ -46,6 +46,11 @@ const HANDLERS = [
   "  throw new RangeError('out of range');",
   "};",
   "export const notAFunction = 42;",
+  "export const hog = async (event: { mb: number }) => {",
+  "  const hold: number[][] = [];",
+  "  for (let i = 0; i < event.mb; i++) hold.push(new Array(131072).fill(i));",
+  "  return hold.length;",
+  "};",
   "export const plain = (event: { n: number }, _context: unknown) => ({ ignored: event.n });",
   "export const plainThrows = () => {",
   "  throw new TypeError('thrown before returning');",
@@ -239,6 +244,25 @@ test.serial("process.exit fails with Runtime.ExitError", async (t) => {
   });
   t.like(await pool.invoke({ ...request("echo"), envId: req.envId }), { ok: true, coldStart: true });
 });
+
+test.serial(
+  "over the function's memory size: Runtime.OutOfMemory, and the next call gets a fresh worker",
+  async (t) => {
+    const small = request("x").context;
+    const req = request("hog", { event: { mb: 400 }, context: { ...small, memoryLimitInMB: "128" } });
+    const outcome = await pool.invoke(req);
+    t.deepEqual(outcome.ok ? outcome.result : outcome.error, {
+      errorType: "Runtime.OutOfMemory",
+      errorMessage: `RequestId: ${req.context.awsRequestId} Error: Runtime exited with error: signal: killed`,
+      trace: [],
+    });
+    const next = { ...request("echo"), envId: req.envId, context: { ...req.context, awsRequestId: "after-oom" } };
+    t.like(await pool.invoke(next), { ok: true, coldStart: true });
+    // The bound follows the function's memory size.
+    const large = request("hog", { event: { mb: 200 }, context: { ...small, memoryLimitInMB: "1024" } });
+    t.like(await pool.invoke(large), { ok: true, result: 200 });
+  },
+);
 
 test.serial("an unhandled rejection fails with Runtime.UnhandledPromiseRejection", async (t) => {
   const req = request("reject");

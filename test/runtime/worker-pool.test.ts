@@ -256,7 +256,11 @@ test.serial(
       errorMessage: `RequestId: ${req.context.awsRequestId} Error: Runtime exited with error: signal: killed`,
       trace: [],
     });
-    const next = { ...request("echo"), envId: req.envId, context: { ...req.context, awsRequestId: "after-oom" } };
+    const next = {
+      ...request("echo"),
+      envId: req.envId,
+      context: { ...req.context, awsRequestId: "after-oom" },
+    };
     t.like(await pool.invoke(next), { ok: true, coldStart: true });
     // The bound follows the function's memory size.
     const large = request("hog", { event: { mb: 200 }, context: { ...small, memoryLimitInMB: "1024" } });

@@ -9,6 +9,7 @@ import { InvocationRecorder } from "../record/recorder";
 import type { Reporter } from "../reporter";
 import { FunctionBuilder } from "../runtime/builder";
 import { WorkerPool } from "../runtime/worker-pool";
+import { removeStaleBuilds } from "../runtime/stale-builds";
 import type { ServedFunction } from "../session";
 
 /** One function to serve from local source. */
@@ -58,6 +59,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   // A builder empties and removes its folder: each serve of a project (each process, each runtime in
   // it) builds into its own, so concurrent serves never delete each other's builds.
   const buildId = `${process.pid}-${++runtimes}`;
+  // A serve that was killed could not remove its builds: the next one does.
+  await removeStaleBuilds(options.root).catch((error: unknown) =>
+    reporter.status({ message: `could not remove old build folders: ${String(error)}` }),
+  );
   const debugging = options.inspect !== undefined || inspectorActive();
   const inspector = debugging ? openInspector(options.inspect) : undefined;
   const recorder =

@@ -1,8 +1,12 @@
+import type { EventEmitter } from "node:events";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
 import { relativeHandler } from "../../core/handler";
 import type { InvokeRequest } from "./invocation";
-import type { WorkerData } from "./worker-messages";
+import { isPythonBuild } from "./python/python-builder";
+import { PythonProcess } from "./python/python-process";
+import type { InvokeMessage, WorkerData } from "./worker-messages";
 
 /** The memory size of a function whose context does not say (Lambda's default). */
 const DEFAULT_MEMORY_MB = 128;
@@ -17,11 +21,28 @@ export function memoryLimitMb(req: Pick<InvokeRequest, "context">): number {
 const WORKER_ENTRY = path.join(__dirname, "worker-entry.js");
 
 /**
+ * What the pool drives: a worker thread for Node.js handlers, a process for Python ones. It takes
+ * `invoke` messages and emits `message` (WorkerMessage), `error` and `exit` (the exit code).
+ */
+export interface HandlerWorker extends EventEmitter {
+  postMessage(message: InvokeMessage): void;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  terminate(): Promise<number>;
+}
+
+/**
  * Starts a worker thread that loads the request's build and serves invocations of its export, with
  * the request's environment (and the developer's local variables over it) as its whole `process.env`
- * and its output piped to the parent.
+ * and its output piped to the parent; or, for a Python build, the Python process that does the same.
  */
-export function spawnHandlerWorker(req: InvokeRequest, localVariables: Record<string, string> = {}): Worker {
+export function spawnHandlerWorker(
+  req: InvokeRequest,
+  localVariables: Record<string, string> = {},
+): HandlerWorker {
+  // The developer's local variables go over the request's environment (see core/local-environment).
+  const env = { ...req.environment, ...localVariables };
+  if (isPythonBuild(req.build)) return new PythonProcess(req.build.python, env);
   const data: WorkerData = {
     file: req.build.file,
     format: req.build.format,
@@ -31,7 +52,7 @@ export function spawnHandlerWorker(req: InvokeRequest, localVariables: Record<st
   };
   return new Worker(WORKER_ENTRY, {
     workerData: data,
-    env: { ...req.environment, ...localVariables },
+    env,
     // Stack traces name the .ts source and line.
     execArgv: ["--enable-source-maps"],
     stdout: true,

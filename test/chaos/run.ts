@@ -65,6 +65,10 @@ const MAX_SESSION_RSS_MB = 1024;
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
+  // The stubs run in this process and write what Lambda would keep in the function's log (why an HTTP
+  // caller got a 503, connection warnings) to stderr: thousands of lines in a chaos run. Counted, not shown.
+  let stubLogLines = 0;
+  console.error = () => void stubLogLines++;
   const required = process.env.CI === "true" || process.env.PULUMI_LIVE_REQUIRE_MOSQUITTO === "1";
   const invocations = args.invocations ?? (args.long ? 10_000 : 2_000);
   console.log(
@@ -98,6 +102,7 @@ async function main(): Promise<number> {
     console.log(report(result));
     if (result.violations.length || result.lost.length || result.ranTwice.length) ok = false;
   }
+  console.log(`chaos: ${stubLogLines} lines the stubs wrote to their function logs (not shown)`);
   console.log(ok ? "chaos: all invariants held" : `chaos: FAILED (seed ${args.seed})`);
   return ok ? 0 : 1;
 }

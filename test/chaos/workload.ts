@@ -4,6 +4,7 @@
  * check of each outcome against what the handler must have returned.
  */
 import { createHash, randomUUID } from "node:crypto";
+import { PUBLIC_UNAVAILABLE_MESSAGE } from "../../stub/http-event";
 import type { Random } from "./random";
 
 /** The handler every chaos session serves. */
@@ -125,7 +126,8 @@ export function judge(
     const response = settled.result as { statusCode?: number; body?: string };
     if (response?.statusCode === 503) {
       const message = (JSON.parse(response.body ?? "{}") as { message?: string }).message ?? "";
-      return /pulumi-live|Could not connect|Could not publish/.test(message)
+      // The caller is told only that; the reason goes to the function's log.
+      return message === PUBLIC_UNAVAILABLE_MESSAGE
         ? { kind: "failed", code: "HTTP 503" }
         : { kind: "lost", why: `503 without the stub's message: ${message}` };
     }

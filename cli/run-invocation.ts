@@ -1,5 +1,6 @@
 import { buildError } from "../core/lambda-error";
 import type { RequestMessage } from "../protocol";
+import type { StreamConsumer } from "../core/stream-channel";
 import type { ServedInvocation } from "./served-invocation";
 import type { Runner, ServedFunction, SessionEvents } from "./session-types";
 
@@ -16,6 +17,8 @@ export async function runInvocation(options: {
   workerEnvironment: () => Record<string, string>;
   runner: Runner;
   events: Pick<SessionEvents, "result">;
+  /** The stub takes a stream: a streaming handler's bytes go here (see `InvokeRequest.stream`). */
+  stream?: StreamConsumer;
 }): Promise<ServedInvocation> {
   const { fn, request, runner, events } = options;
   const env = options.environment;
@@ -62,6 +65,7 @@ export async function runInvocation(options: {
     context: request.context,
     deadline: request.deadline,
     environment: options.workerEnvironment(),
+    ...(options.stream ? { stream: options.stream } : {}),
   });
   events.result({
     name: fn.name,

@@ -3,6 +3,7 @@ import type { BuildResult } from "./runtime/builder";
 import type { InvokeOutcome, InvokeRequest } from "./runtime/worker-pool";
 import type { InvocationRecorderHook } from "./served-invocation";
 import type { LambdaError } from "../core/lambda-error";
+import type { PublishLimits } from "./publish-pacer";
 
 /** A function this session serves from local source. */
 export interface ServedFunction {
@@ -53,4 +54,6 @@ export interface SessionOptions {
   presenceCheckMs?: number;
   /** Told of every invocation served, once answered (the invocation record). */
   recorder?: InvocationRecorderHook;
+  /** The connection's publish limits, when it has any (AWS IoT Core's): streams are paced to them. */
+  publishLimits?: PublishLimits;
 }

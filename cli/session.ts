@@ -13,6 +13,9 @@ import type { MqttConnection } from "./mqtt-connection";
 import { runInvocation } from "./run-invocation";
 import type { ServedInvocation } from "./served-invocation";
 import { PresenceKeeper } from "./presence-keeper";
+import { PublishPacer } from "./publish-pacer";
+import { SessionStreams } from "./session-streams";
+import type { StreamSender } from "./stream-sender";
 import type { SessionPhase } from "./session-presence";
 import { ExactlyOnce, classifyRequest } from "./session-requests";
 import type { ServedFunction, SessionOptions } from "./session-types";
@@ -53,6 +56,9 @@ export class Session {
   private readonly inflight = new Set<Promise<void>>();
   private closing?: Promise<void>;
   private readonly keeper: PresenceKeeper;
+  private readonly streams: SessionStreams;
+  /** Keeps publishes within the connection's limits, where it has any (AWS IoT Core). */
+  private readonly pacer: PublishPacer | undefined;
   /** The worker environment per function environment hash: reading process.env is slow. */
   private readonly localEnvironments = new Map<string, Record<string, string>>();
   /** Requests dropped or answered without running, by why; presence repairs. */
@@ -70,6 +76,13 @@ export class Session {
     this.reassembler = new Reassembler(options.key);
     this.exactlyOnce = new ExactlyOnce({ answerMs: options.dedupeMs });
     for (const fn of options.functions) this.byId.set(fn.functionId, fn);
+    this.pacer = options.publishLimits ? new PublishPacer(options.publishLimits) : undefined;
+    this.streams = new SessionStreams({
+      key: options.key,
+      sessionId: this.sessionId,
+      publish: (topic, frame) => this.publish(topic, frame),
+      compress: options.publishLimits !== undefined,
+    });
     this.keeper = new PresenceKeeper({
       sessionId: this.sessionId,
       startedAt: this.startedAt,
@@ -142,6 +155,14 @@ export class Session {
     try {
       const message = this.reassembler.push(topic, payload);
       if (!message) return;
+      if (
+        (message.type === "stream-credit" || message.type === "stream-cancel") &&
+        topic === this.topics.request(message.functionId)
+      ) {
+        // A credit that crossed the stream's end names a stream no longer here: nothing to do.
+        this.streams.control(message);
+        return;
+      }
       if (message.type !== "request" || topic !== this.topics.request(message.functionId)) {
         this.counters.foreign++;
         this.options.events.drop({ reason: `unexpected ${message.type} message`, topic });
@@ -159,11 +180,17 @@ export class Session {
 
   /** Publishes a message's frames in order. */
   private async send(topic: string, message: Message, frames?: Buffer[]): Promise<void> {
+    for (const frame of frames ?? encodeMessage(this.options.key, topic, message)) {
+      await this.publish(topic, frame);
+    }
+  }
+
+  /** Publishes one frame, within the connection's limits. */
+  private async publish(topic: string, frame: Buffer): Promise<void> {
     const connection = this.connection;
     if (!connection) return;
-    for (const frame of frames ?? encodeMessage(this.options.key, topic, message)) {
-      await connection.publish(topic, frame);
-    }
+    await this.pacer?.take(frame.length);
+    await connection.publish(topic, frame);
   }
 
   private workerEnvironment(envHash: string, env: Record<string, string>): Record<string, string> {
@@ -238,10 +265,18 @@ export class Session {
   ): Promise<void> {
     const ack = { type: "ack", requestId: request.requestId, sessionId: this.sessionId } as const;
     // The ack waits a little: a handler that answers within ACK_DELAY_MS needs no ack (the response is
-    // one), which saves a publish per invocation.
+    // one), which saves a publish per invocation. The start of a stream is one too.
     const ackTimer = setTimeout(() => {
       this.send(request.responseTopic, ack).catch(() => undefined);
     }, ACK_DELAY_MS);
+    const sender = this.streams.open(request);
+    const stream = sender && {
+      ...sender.consumer,
+      start: (contentType: string) => {
+        clearTimeout(ackTimer);
+        sender.consumer.start(contentType);
+      },
+    };
     this.options.events.invoke({
       name: fn.name,
       requestId: request.requestId,
@@ -258,6 +293,7 @@ export class Session {
         workerEnvironment: () => this.workerEnvironment(request.envHash, environment),
         runner: this.options.runner,
         events: this.options.events,
+        stream,
       });
       answer = served.outcome.ok
         ? { type: "response", requestId: request.requestId, result: served.outcome.result }
@@ -270,6 +306,8 @@ export class Session {
     } finally {
       clearTimeout(ackTimer);
     }
+    if (sender) this.streams.close(request.requestId);
+    if (sender?.started) return this.endStream(sender, answer, served, now);
     // Kept before it is sent: a duplicate can arrive while the answer is still being published.
     const frames = encodeMessage(this.options.key, request.responseTopic, answer);
     const bytes = frames.reduce((sum, frame) => sum + frame.length, 0);
@@ -277,6 +315,28 @@ export class Session {
     await this.send(request.responseTopic, answer, frames);
     if (!served) return;
     served.timings.received = now;
+    served.timings.returned = Date.now();
+    this.recordServed(served);
+  }
+
+  /**
+   * A streamed answer ends with the handler's outcome. It is not kept for duplicates: a copy of the
+   * request that comes later is acknowledged again and runs nothing (see `classifyRequest`).
+   */
+  private async endStream(
+    sender: StreamSender,
+    answer: Message,
+    served: ServedInvocation | undefined,
+    received: number,
+  ): Promise<void> {
+    const error =
+      answer.type === "error"
+        ? { errorType: answer.errorType, errorMessage: answer.errorMessage, trace: answer.trace }
+        : undefined;
+    await sender.end({ error, logs: served?.logs });
+    if (!served) return;
+    if (served.outcome.ok) served.outcome = { ok: true, result: `[${sender.bytes} bytes streamed]` };
+    served.timings.received = received;
     served.timings.returned = Date.now();
     this.recordServed(served);
   }
@@ -306,6 +366,7 @@ export class Session {
         new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS))),
       ]);
       clearTimeout(timer);
+      this.pacer?.close();
       if (this.keeper.owns) {
         await connection.publish(this.topics.presence, this.keeper.seal(false), true).catch(() => undefined);
       }

@@ -93,6 +93,15 @@ export function responseTooLargeError(size: number): LambdaError {
   };
 }
 
+/** A streamed response over Lambda's limit for streams. */
+export function streamTooLargeError(limit: number): LambdaError {
+  return {
+    errorType: "Function.ResponseSizeTooLarge",
+    errorMessage: `Response payload size exceeded maximum allowed payload size (${limit} bytes).`,
+    trace: [],
+  };
+}
+
 /** Lambda's own error for a request over its limit (the Invoke API answers 413 with it). */
 export function requestTooLargeError(size: number): { type: string; message: string } {
   return {
@@ -112,5 +121,20 @@ export function internalError(error: unknown): LambdaError {
     errorType: `${ERROR_PREFIX}InternalError`,
     errorMessage: `pulumi-live could not run the request: ${String(error)}`,
     trace: error instanceof Error && error.stack ? error.stack.split("\n") : [],
+  };
+}
+
+/**
+ * A streaming handler (`awslambda.streamifyResponse`) called by a caller that takes no stream: the
+ * function was deployed, or is served, without response streaming.
+ */
+export function streamingNotDeclaredError(handlerName: string): LambdaError {
+  return {
+    errorType: `${ERROR_PREFIX}StreamingNotDeclared`,
+    errorMessage:
+      `${handlerName} streams its response (awslambda.streamifyResponse), but the function does not: set ` +
+      "`streaming: true` on its LiveFunction and run `pulumi up` (for serve --local --function, add " +
+      "--streaming NAME).",
+    trace: [],
   };
 }

@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { installAwsLambdaGlobal } from "./awslambda";
 import { moduleFormat } from "./handler";
 import type { LambdaError } from "./lambda-error";
 import { describe, handlerError, isFrame, runtimeError, type LambdaHandler } from "./lambda-runtime";
@@ -18,9 +19,12 @@ const dynamicImport = new Function("specifier", "return import(specifier)") as (
 /**
  * Loads a module file in the format Node gives it, failing as Lambda's loader does: a syntax error is
  * `Runtime.UserCodeSyntaxError`, a missing CommonJS module `Runtime.ImportModuleError`, anything else is
- * thrown as it is (an ES module's missing package stays a plain `Error`, as on Lambda).
+ * thrown as it is (an ES module's missing package stays a plain `Error`, as on Lambda). The module finds
+ * the `awslambda` global (`streamifyResponse`, `HttpResponseStream`) defined, as on Lambda.
  */
 export async function loadModule(file: string, format = moduleFormat(file)): Promise<unknown> {
+  // Lambda's loader defines `awslambda` before it loads the handler's module.
+  installAwsLambdaGlobal();
   try {
     return format === "esm" ? await dynamicImport(pathToFileURL(file).href) : require(file);
   } catch (error) {

@@ -22,6 +22,11 @@ export const STUB_ENV = {
   fallback: "PULUMI_LIVE_FALLBACK",
   /** How long to wait for a session's ack before failing (ms). */
   ackTimeoutMs: "PULUMI_LIVE_ACK_TIMEOUT_MS",
+  /**
+   * `true`: the function streams its response, so the stub is a streaming handler too
+   * (`awslambda.streamifyResponse`) and relays the local handler's stream as it is written.
+   */
+  streaming: "PULUMI_LIVE_STREAMING",
 } as const;
 
 /**

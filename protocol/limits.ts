@@ -10,3 +10,5 @@ export const MAX_CLIENT_ID_BYTES = 128;
 /** Lambda's synchronous invocation limits (bytes), as Lambda enforces and reports them. */
 export const MAX_REQUEST_PAYLOAD_BYTES = 6_291_456;
 export const MAX_RESPONSE_PAYLOAD_BYTES = 6_291_556;
+/** Lambda's limit for a streamed response (200 MB; the first 6 MB go uncapped, the rest at a capped rate). */
+export const MAX_STREAMED_RESPONSE_BYTES = 200 * 1024 * 1024;

@@ -7,6 +7,16 @@ import { RelayError } from "./relay-error";
 
 const KEEPALIVE_SECONDS = 60;
 
+/** What arrives on a stub's response topic for its requests. */
+const REPLY_TYPES: ReadonlySet<string> = new Set<Reply["type"]>([
+  "ack",
+  "response",
+  "error",
+  "stream-start",
+  "stream-chunk",
+  "stream-end",
+]);
+
 export type { Reply } from "./exchange-state";
 
 export interface ConnectionOptions {
@@ -264,9 +274,10 @@ export class Connection {
       }
       if (topic !== this.options.responseTopic) return;
       const message = this.reassembler.push(topic, payload);
-      if (message?.type !== "ack" && message?.type !== "response" && message?.type !== "error") return;
-      if (typeof message.requestId !== "string") return;
-      this.replies.get(message.requestId)?.(message);
+      if (!message || !REPLY_TYPES.has(message.type)) return;
+      const reply = message as Reply;
+      if (typeof reply.requestId !== "string") return;
+      this.replies.get(reply.requestId)?.(reply);
     } catch (error) {
       // A reply handler's bug must not take the connection down with it.
       this.warn(`Dropped a message on ${topic}: ${(error as Error).message}`);

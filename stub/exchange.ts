@@ -1,15 +1,25 @@
-import { encodeMessage, type ErrorMessage, type RequestMessage, type ResponseMessage } from "../protocol";
+import { encodeMessage, type Message, type RequestMessage, type StreamMessage } from "../protocol";
 import type { Connection } from "./connection";
 import {
   exchangeTransition,
   initialExchange,
+  type Answer,
   type ExchangeEffect,
   type ExchangeEvent,
   type ExchangeFailure,
 } from "./exchange-state";
 import { RelayError } from "./relay-error";
 
-export type { Reply } from "./exchange-state";
+export type { Answer, Reply } from "./exchange-state";
+
+/** The stub's own response stream, as Lambda's runtime gives it to a streaming handler. */
+export interface ResponseStreamLike {
+  setContentType(contentType: string): void;
+  write(chunk: Uint8Array, callback: (error?: Error | null) => void): boolean;
+  end(callback?: () => void): void;
+  on(event: "close" | "error", listener: () => void): unknown;
+  removeListener(event: "close" | "error", listener: () => void): unknown;
+}
 
 export interface ExchangeOptions {
   connection: Connection;
@@ -30,15 +40,22 @@ export interface ExchangeOptions {
   noSession: () => Error;
   /** Called once a session acknowledged a publish that carried the environment. */
   onEnvironmentDelivered?: (sessionId: string) => void;
+  /**
+   * Where a streamed answer is written (the request then offers a stream, see `request.stream`). A
+   * stream that ends well is ended here; one that ends with an error is left open for the caller to fail.
+   */
+  stream?: ResponseStreamLike;
 }
 
 /**
  * One request's round trip: publish, wait (bounded) for the session's ack, resend with the environment if
  * asked, then wait for the response until the deadline. Fails at once when the session goes away.
- * Replies are matched by request id; duplicates and late replies are ignored. The decisions are
- * `exchangeTransition`'s; this function runs the timers and the publishes.
+ * Replies are matched by request id; duplicates and late replies are ignored. A streamed answer is
+ * written to `options.stream` as it comes, in order, granting the session more as it is written, and
+ * resolves with its end. The decisions are `exchangeTransition`'s; this function runs the timers, the
+ * publishes and the writes.
  */
-export function exchange(options: ExchangeOptions): Promise<ResponseMessage | ErrorMessage> {
+export function exchange(options: ExchangeOptions): Promise<Answer> {
   const { connection, request, stack, functionId } = options;
   const session = `The pulumi-live session serving stack "${stack}"`;
   const failure = (code: ExchangeFailure, target: string, detail?: string): Error => {
@@ -70,12 +87,20 @@ export function exchange(options: ExchangeOptions): Promise<ResponseMessage | Er
           `Could not publish request ${request.requestId} to ${options.topic}: ${detail}. ` +
             `Check the function's IoT permissions, or redeploy it with \`pulumi up\`.`,
         );
+      case "CallerGone":
+        return new RelayError(
+          "CallerGone",
+          `The caller of request ${request.requestId} closed its response stream; the local handler's ` +
+            "stream was stopped.",
+        );
     }
   };
+  const { stream } = options;
 
   return new Promise((resolve, reject) => {
-    let state = initialExchange(options.sessionId, request.environment !== undefined);
+    let state = initialExchange(options.sessionId, request.environment !== undefined, request.stream?.window);
     let ackTimer: NodeJS.Timeout | undefined;
+    const callerGone = () => apply({ kind: "caller-gone" });
 
     const apply = (event: ExchangeEvent): void => {
       const target = state.target;
@@ -87,6 +112,8 @@ export function exchange(options: ExchangeOptions): Promise<ResponseMessage | Er
         clearTimeout(responseTimer);
         stopReplies();
         stopPresence();
+        stream?.removeListener("close", callerGone);
+        stream?.removeListener("error", callerGone);
       }
     };
 
@@ -110,6 +137,47 @@ export function exchange(options: ExchangeOptions): Promise<ResponseMessage | Er
         case "fail":
           reject(failure(effect.failure, target, effect.detail));
           return;
+        case "deliver":
+          write(effect.message);
+          return;
+        case "credit":
+          control({ type: "stream-credit", ...streamOf(), seq: effect.seq });
+          return;
+        case "cancel":
+          control({ type: "stream-cancel", ...streamOf(), reason: "the caller went away" });
+          return;
+      }
+    };
+
+    const streamOf = () => ({
+      requestId: request.requestId,
+      functionId: request.functionId,
+      envId: request.envId,
+    });
+    /** Credits and cancels go to the session on the request topic, the one topic the stub may publish to. */
+    const control = (message: Message): void => {
+      connection
+        .publish(options.topic, encodeMessage(options.key, options.topic, message))
+        .catch((error: Error) => apply({ kind: "publish-failed", message: error.message }));
+    };
+
+    /** Writes one stream message; they come here in order, so the writes go out in order. */
+    const write = (message: StreamMessage): void => {
+      const written = () => apply({ kind: "written", seq: message.seq });
+      if (!stream) return;
+      try {
+        if (message.type === "stream-start") {
+          stream.setContentType(message.contentType);
+          written();
+        } else if (message.type === "stream-chunk") {
+          stream.write(message.data, (error) => (error ? callerGone() : written()));
+        } else if (message.error) {
+          written(); // the caller fails the stream with the error, after what was written
+        } else {
+          stream.end(written);
+        }
+      } catch {
+        callerGone();
       }
     };
 
@@ -130,6 +198,8 @@ export function exchange(options: ExchangeOptions): Promise<ResponseMessage | Er
     const stopPresence = connection.onPresence(() =>
       apply({ kind: "presence", presence: connection.presence }),
     );
+    stream?.on("close", callerGone);
+    stream?.on("error", callerGone);
     send(request);
   });
 }

@@ -9,6 +9,9 @@ import {
   splitLambdaHandler,
 } from "../core/lambda-loader";
 import { fromLambdaError } from "../core/lambda-error";
+import { isStreamingHandler } from "../core/awslambda";
+import { invokeStreamingHandler } from "../core/lambda-streaming";
+import type { ResponseStreamLike } from "./exchange";
 import { invocationContext, type LambdaContext } from "./lambda-context";
 import { RelayError } from "./relay-error";
 
@@ -64,4 +67,36 @@ export async function runHandler(
   if (!completion.ok) throw completion.error;
   // Lambda's runtime answers null for undefined; returning null keeps what the caller sees the same.
   return completion.result === undefined ? null : completion.result;
+}
+
+/**
+ * Runs the real bundle for a streaming function: a streaming handler writes straight into the stub's
+ * own response stream (through the runtime core, as Lambda's runtime calls it); any other handler's
+ * result is written as JSON. The handler's error is thrown for Lambda's runtime to report after the bytes.
+ */
+export async function runStreamingFallback(
+  handler: LambdaHandler,
+  event: unknown,
+  responseStream: ResponseStreamLike,
+  context: LambdaContext,
+): Promise<void> {
+  if (!isStreamingHandler(handler)) {
+    const result = await runHandler(handler, event, context);
+    responseStream.setContentType("application/json");
+    await new Promise<void>((resolve, reject) =>
+      responseStream.write(Buffer.from(JSON.stringify(result)), (error) =>
+        error ? reject(error) : responseStream.end(() => resolve()),
+      ),
+    );
+    return;
+  }
+  const completion = await invokeStreamingHandler(handler, event, invocationContext(context), {
+    deadline: Date.now() + context.getRemainingTimeInMillis(),
+    sink: {
+      start: (contentType) => responseStream.setContentType(contentType),
+      write: (chunk, done) => void responseStream.write(chunk, done),
+    },
+  });
+  if (!completion.ok) throw completion.error;
+  await new Promise<void>((resolve) => responseStream.end(() => resolve()));
 }

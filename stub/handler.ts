@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
+import { STUB_ENV } from "../protocol";
 import { readStubConfig } from "./config";
+import type { ResponseStreamLike } from "./exchange";
 import type { LambdaContext } from "./lambda-context";
-import { createRelay, relayFailure, type Relay } from "./relay";
+import { createRelay, relayFailure, relayFailureStream, type Relay } from "./relay";
 import { RelayError } from "./relay-error";
 
 /** This execution environment's id: module state lives exactly as long as the environment. */
@@ -21,8 +23,8 @@ try {
   // reported below
 }
 
-/** The Lambda handler deployed in live mode (`index.handler`). */
-export async function handler(event: unknown, context: LambdaContext): Promise<unknown> {
+/** The handler of a function that does not stream. */
+async function bufferedHandler(event: unknown, context: LambdaContext): Promise<unknown> {
   context.callbackWaitsForEmptyEventLoop = false;
   let current: Relay;
   try {
@@ -32,4 +34,41 @@ export async function handler(event: unknown, context: LambdaContext): Promise<u
     throw error;
   }
   return current.handle(event, context);
+}
+
+/** The handler of a function that streams its response: the stub is a streaming handler too. */
+async function streamingHandler(
+  event: unknown,
+  responseStream: ResponseStreamLike,
+  context: LambdaContext,
+): Promise<void> {
+  context.callbackWaitsForEmptyEventLoop = false;
+  let current: Relay;
+  try {
+    current = currentRelay();
+  } catch (error) {
+    if (error instanceof RelayError) return relayFailureStream(event, error, responseStream);
+    throw error;
+  }
+  return current.handleStream(event, responseStream, context);
+}
+
+type Streamify = <H>(handler: H) => H;
+
+/**
+ * The Lambda handler deployed in live mode (`index.handler`): a streaming handler when the component
+ * says the function streams (Lambda's runtime reads that off the handler when it loads it).
+ */
+export const handler =
+  process.env[STUB_ENV.streaming] === "true" ? streamify()(streamingHandler) : bufferedHandler;
+
+function streamify(): Streamify {
+  const awslambda = (globalThis as { awslambda?: { streamifyResponse?: Streamify } }).awslambda;
+  if (typeof awslambda?.streamifyResponse !== "function") {
+    throw new Error(
+      `${STUB_ENV.streaming} is set, but this runtime has no awslambda.streamifyResponse: response ` +
+        "streaming needs a Node.js runtime of Lambda (nodejs18.x or later).",
+    );
+  }
+  return awslambda.streamifyResponse;
 }

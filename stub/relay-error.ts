@@ -7,7 +7,8 @@ export type RelayErrorCode =
   | "SessionEnded"
   | "Timeout"
   | "PublishFailed"
-  | "Fallback";
+  | "Fallback"
+  | "CallerGone";
 
 /**
  * An error of the relay itself (never of the user's handler). Its name, `PulumiLive.<code>`, is what

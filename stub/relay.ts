@@ -10,8 +10,9 @@ import {
 } from "../protocol";
 import { credentialsFromEnv, type StubConfig } from "./config";
 import { Connection } from "./connection";
-import { exchange } from "./exchange";
-import { loadFallback, runHandler, type LambdaHandler } from "./fallback";
+import { exchange, type ResponseStreamLike } from "./exchange";
+import { loadFallback, runHandler, runStreamingFallback, type LambdaHandler } from "./fallback";
+import { STREAM_WINDOW } from "./stream-state";
 import { httpEventKind, unavailableResponse } from "./http-event";
 import { invocationContext, type LambdaContext } from "./lambda-context";
 import { RelayError } from "./relay-error";
@@ -46,6 +47,11 @@ export interface Relay {
   readonly drops: DropCounts;
   /** Relays one invocation; resolves with the local handler's result or rejects with its error. */
   handle(event: unknown, context: LambdaContext): Promise<unknown>;
+  /**
+   * Relays one invocation of a streaming function: the local handler's stream is written to
+   * `responseStream` as it comes; rejects with the handler's error, which Lambda reports after the bytes.
+   */
+  handleStream(event: unknown, responseStream: ResponseStreamLike, context: LambdaContext): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -117,7 +123,11 @@ export function createRelay(config: StubConfig, options: RelayOptions = {}): Rel
     return cached;
   };
 
-  async function relay(event: unknown, context: LambdaContext): Promise<unknown> {
+  async function relay(
+    event: unknown,
+    context: LambdaContext,
+    stream?: ResponseStreamLike,
+  ): Promise<unknown> {
     const started = Date.now();
     const remaining = context.getRemainingTimeInMillis();
     await connection.whenReady(Math.min(options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS, remaining - 200));
@@ -143,6 +153,7 @@ export function createRelay(config: StubConfig, options: RelayOptions = {}): Rel
     if (delivered?.sessionId !== presence.sessionId || delivered.hash !== envHash) {
       request.environment = environment;
     }
+    if (stream) request.stream = { window: STREAM_WINDOW };
     const outcome = await exchange({
       connection,
       key: config.key,
@@ -156,9 +167,16 @@ export function createRelay(config: StubConfig, options: RelayOptions = {}): Rel
       functionId: config.functionId,
       onEnvironmentDelivered: (sessionId) => (delivered = { sessionId, hash: envHash }),
       noSession: () => new RelayError("NoSession", noSessionMessage(config.stack, config.functionId)),
+      ...(stream ? { stream } : {}),
     });
     if (outcome.logs) log(outcome.logs.replace(/\n$/, ""));
     if (outcome.type === "error") throw fromLambdaError(outcome);
+    if (outcome.type === "stream-end") {
+      if (outcome.error) throw fromLambdaError(outcome.error);
+      return undefined;
+    }
+    // A handler that does not stream answers a streaming function with its result, as JSON.
+    if (stream) await writeJson(stream, outcome.result);
     return outcome.result;
   }
 
@@ -189,7 +207,84 @@ export function createRelay(config: StubConfig, options: RelayOptions = {}): Rel
     }
   }
 
-  return { envId, connection, drops: connection.drops, handle, close: () => connection.close() };
+  async function handleStream(
+    event: unknown,
+    responseStream: ResponseStreamLike,
+    context: LambdaContext,
+  ): Promise<void> {
+    context.callbackWaitsForEmptyEventLoop = false;
+    // Once anything reached the caller, a failure can only end the stream with the error.
+    let touched = false;
+    const stream: ResponseStreamLike = {
+      setContentType: (type) => ((touched = true), responseStream.setContentType(type)),
+      write: (chunk, done) => ((touched = true), responseStream.write(chunk, done)),
+      end: (done) => ((touched = true), responseStream.end(done)),
+      on: (name, listener) => responseStream.on(name, listener),
+      removeListener: (name, listener) => responseStream.removeListener(name, listener),
+    };
+    try {
+      await relay(event, context, stream);
+    } catch (error) {
+      if (!(error instanceof RelayError) || touched) throw error;
+      const unreachable =
+        error.code === "NoSession" || error.code === "NoConnection" || error.code === "NoAck";
+      if (!unreachable || !config.fallback) return relayFailureStream(event, error, responseStream);
+      let fallback: LambdaHandler;
+      try {
+        fallback = await loadFallback(options.baseDir ?? __dirname, config.fallback);
+      } catch (loadError) {
+        if (loadError instanceof RelayError) return relayFailureStream(event, loadError, responseStream);
+        throw loadError;
+      }
+      log(
+        `[pulumi-live] ${error.name}: running the deployed handler ${config.fallback} instead (${error.message})`,
+      );
+      await runStreamingFallback(fallback, event, responseStream, context);
+    }
+  }
+
+  return {
+    envId,
+    connection,
+    drops: connection.drops,
+    handle,
+    handleStream,
+    close: () => connection.close(),
+  };
+}
+
+/** Writes a result as JSON and ends the stream. */
+function writeJson(stream: ResponseStreamLike, result: unknown): Promise<void> {
+  stream.setContentType("application/json");
+  const json = JSON.stringify(result === undefined ? null : result);
+  return new Promise((resolve, reject) => {
+    stream.write(Buffer.from(json), (error) => (error ? reject(error) : stream.end(() => resolve())));
+  });
+}
+
+/** {@link relayFailure} for a streaming stub: the 503 goes out as an HTTP stream's prelude and body. */
+export async function relayFailureStream(
+  event: unknown,
+  error: RelayError,
+  responseStream: ResponseStreamLike,
+): Promise<void> {
+  const response = relayFailure(event, error) as { statusCode: number; headers: unknown; body: string };
+  const awslambda = (globalThis as { awslambda?: AwsLambdaLike }).awslambda;
+  if (!awslambda) throw error;
+  const http = awslambda.HttpResponseStream.from(responseStream, {
+    statusCode: response.statusCode,
+    headers: response.headers,
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.write(Buffer.from(response.body), (writeError) =>
+      writeError ? reject(writeError) : http.end(() => resolve()),
+    );
+  });
+}
+
+/** The part of Lambda's `awslambda` global the stub uses. */
+interface AwsLambdaLike {
+  HttpResponseStream: { from(stream: ResponseStreamLike, prelude: unknown): ResponseStreamLike };
 }
 
 /**

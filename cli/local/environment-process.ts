@@ -2,10 +2,17 @@ import { fork, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { MAX_RESPONSE_PAYLOAD_BYTES } from "../../protocol/limits";
-import type { InvokeMessage, ReadyMessage, ResultMessage } from "./host-messages";
+import type {
+  HostStreamMessage,
+  InvokeMessage,
+  ReadyMessage,
+  ResultMessage,
+  StreamControlMessage,
+} from "./host-messages";
 import type { InvokeResult } from "./invoker";
 import { LogLines } from "../runtime/log-lines";
 import { type LambdaError, responseTooLargeError } from "../../core/lambda-error";
+import type { StreamConsumer } from "../../core/stream-channel";
 
 const MARKER_PREFIX = "\u001fpulumi-live:end:";
 const TAIL_BYTES = 4096;
@@ -38,6 +45,8 @@ interface Active {
   timer: NodeJS.Timeout;
   graceTimer?: NodeJS.Timeout;
   tail: boolean;
+  /** Where a streaming handler's bytes go. */
+  stream?: StreamConsumer;
   resolve(result: InvokeResult): void;
 }
 
@@ -62,11 +71,14 @@ export class EnvironmentProcess {
       cwd: options.cwd,
       execArgv: [],
       stdio: ["ignore", "pipe", "pipe", "ipc"],
+      // Structured clone: a streamed chunk crosses as bytes, not as a JSON array of numbers.
+      serialization: "advanced",
     });
     this.pid = this.child.pid;
     this.child.stdout?.setEncoding("utf8").on("data", (chunk: string) => this.output(0, chunk));
     this.child.stderr?.setEncoding("utf8").on("data", (chunk: string) => this.output(1, chunk));
-    this.child.on("message", (message: ResultMessage | ReadyMessage) => {
+    this.child.on("message", (message: ResultMessage | ReadyMessage | HostStreamMessage) => {
+      if (message?.type === "stream-start" || message?.type === "stream-chunk") return this.onStream(message);
       if (message?.type !== "ready") return this.onResult(message);
       this.ready = true;
       this.onReady?.();
@@ -97,8 +109,11 @@ export class EnvironmentProcess {
     return !this.dead;
   }
 
-  /** Runs one invocation; the caller guarantees only one runs at a time. Never rejects. */
-  invoke(payload: string, requestId: string, tail: boolean): Promise<InvokeResult> {
+  /**
+   * Runs one invocation; the caller guarantees only one runs at a time. Never rejects. A streaming
+   * handler's bytes go to `stream` as it writes them.
+   */
+  invoke(payload: string, requestId: string, tail: boolean, stream?: StreamConsumer): Promise<InvokeResult> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.onTimeout("Init"), INIT_TIMEOUT_MS);
       const active: Active = {
@@ -109,8 +124,16 @@ export class EnvironmentProcess {
         timer,
         tail,
         resolve,
+        ...(stream ? { stream } : {}),
       };
       this.active = active;
+      stream?.signal?.addEventListener(
+        "abort",
+        () => {
+          if (this.active === active) this.control({ type: "stream-cancel", requestId });
+        },
+        { once: true },
+      );
       if (this.dead) return this.finish();
       const start = (): void => {
         this.onReady = undefined;
@@ -149,6 +172,30 @@ export class EnvironmentProcess {
     if (message.fatal) this.dead = true;
     if (active.markers >= 2) return this.finish();
     active.graceTimer = setTimeout(() => this.finish(), MARKER_GRACE_MS);
+  }
+
+  /** A streaming handler's start or bytes: handed on; the host hears they were taken once they were. */
+  private onStream(message: HostStreamMessage): void {
+    const active = this.active;
+    if (!active || active.requestId !== message.requestId || active.timedOut || !active.stream) return;
+    if (message.type === "stream-start") return active.stream.start(message.contentType);
+    const { data } = message;
+    const bytes = data.byteLength;
+    active.stream.write(Buffer.from(data.buffer, data.byteOffset, bytes)).then(
+      () => {
+        if (this.active === active) this.control({ type: "stream-ack", requestId: active.requestId, bytes });
+      },
+      () => {
+        if (this.active === active) this.control({ type: "stream-cancel", requestId: active.requestId });
+      },
+    );
+  }
+
+  private control(message: StreamControlMessage): void {
+    if (this.dead || !this.child.connected) return;
+    this.child.send(message, (error) => {
+      if (error) this.log(`${this.options.name}: could not reach its environment: ${error.message}`);
+    });
   }
 
   private onTimeout(what: "Init" | "Task"): void {
@@ -213,6 +260,8 @@ export class EnvironmentProcess {
       };
     } else if (!result.ok) {
       error = result.error;
+    } else if ("streamed" in result) {
+      payload = Buffer.alloc(0);
     } else {
       payload = Buffer.from(result.payload);
       if (payload.length > MAX_RESPONSE_PAYLOAD_BYTES) error = responseTooLargeError(payload.length);
@@ -222,6 +271,7 @@ export class EnvironmentProcess {
       requestId,
       durationMs,
     };
+    if (result?.ok && "streamed" in result) out.streamed = true;
     if (error) out.functionError = "Unhandled";
     if (active.tail) out.logTail = this.tail(active, durationMs, result?.memoryMB);
     active.resolve(out);

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { dirname, basename, extname } from "node:path";
 import { EnvironmentProcess } from "./environment-process";
 import type { InvokeOptions, InvokeResult, Invoker } from "./invoker";
+import { BufferedStream } from "./buffered-stream";
 
 /** One locally served function. */
 export interface LocalFunctionOptions {
@@ -23,6 +24,8 @@ export interface LocalFunctionOptions {
   maxEnvironments?: number;
   /** Receives every line the environments print. */
   onLog?: (name: string, line: string) => void;
+  /** The function streams its response: for the gateway, which then serves it as a stream. */
+  streaming?: boolean;
 }
 
 /** The temporary credentials a local function's environments see, in the shapes STS issues. */
@@ -42,9 +45,10 @@ const UPPER_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
  */
 export class LocalFunction implements Invoker {
   readonly name: string;
+  readonly streaming: boolean;
   /** Random per function, so a test can check that the handler sees exactly these. */
   readonly credentials: LocalCredentials;
-  private readonly options: Required<Omit<LocalFunctionOptions, "onLog">> &
+  private readonly options: Required<Omit<LocalFunctionOptions, "onLog" | "streaming">> &
     Pick<LocalFunctionOptions, "onLog">;
   private readonly idle: EnvironmentProcess[] = [];
   private readonly all = new Set<EnvironmentProcess>();
@@ -61,6 +65,7 @@ export class LocalFunction implements Invoker {
       ...options,
     };
     this.name = options.name;
+    this.streaming = options.streaming ?? false;
     this.credentials = {
       accessKeyId: `ASIA${randomChars(16)}`,
       secretAccessKey: randomBytes(30).toString("base64"),
@@ -77,9 +82,17 @@ export class LocalFunction implements Invoker {
     const requestId = options.requestId ?? randomUUID();
     // Lambda passes `{}` to a handler invoked without a payload.
     const event = payload.length === 0 ? "{}" : payload.toString("utf8");
+    // A caller that takes no stream gets a streaming handler's bytes gathered, as Lambda's Invoke API.
+    const buffered = options.stream ? undefined : new BufferedStream();
     const environment = await this.acquire();
     try {
-      return await environment.invoke(event, requestId, options.tail);
+      const result = await environment.invoke(
+        event,
+        requestId,
+        options.tail,
+        options.stream ?? buffered?.consumer,
+      );
+      return buffered ? buffered.result(result) : result;
     } finally {
       this.release(environment);
     }

@@ -10,6 +10,15 @@ export interface InvokeMessage {
   deadline: number;
 }
 
+/** Parent → lambda host, during a streamed invocation: bytes taken, or the caller went away. */
+export type StreamControlMessage =
+  { type: "stream-ack"; requestId: string; bytes: number } | { type: "stream-cancel"; requestId: string };
+
+/** Lambda host → parent: a streaming handler's content type, then its bytes as it writes them. */
+export type HostStreamMessage = { requestId: string } & (
+  { type: "stream-start"; contentType: string } | { type: "stream-chunk"; data: Uint8Array }
+);
+
 /** Lambda host → parent: init is over (the handler loaded, or failed to and will report why). */
 export interface ReadyMessage {
   type: "ready";
@@ -20,7 +29,10 @@ export interface ReadyMessage {
  * error), so the parent must not reuse it.
  */
 export type ResultMessage = { type: "result"; requestId: string; memoryMB?: number; fatal?: boolean } & (
-  { ok: true; payload: string } | { ok: false; error: LambdaError }
+  | { ok: true; payload: string }
+  /** A streaming handler ended its stream: its bytes came before, as `stream-chunk`s. */
+  | { ok: true; streamed: true }
+  | { ok: false; error: LambdaError }
 );
 
 /**

@@ -1,9 +1,13 @@
+import type { StreamConsumer } from "../../core/stream-channel";
+
 /** What the gateway calls: one local function, however it runs (a local Lambda-like process, a test fake). */
 export interface Invoker {
   /** Runs one invocation with a JSON event; resolves with the result bytes, never rejects for handler errors. */
   invoke(payload: Buffer, options: InvokeOptions): Promise<InvokeResult>;
   /** Stops every environment; later invocations fail. Idempotent. */
   close(): Promise<void>;
+  /** The function streams its response (a streaming handler; live, a streaming stub). */
+  readonly streaming?: boolean;
 }
 
 /** Per-invocation options. */
@@ -12,6 +16,11 @@ export interface InvokeOptions {
   tail: boolean;
   /** The invocation's awsRequestId; a random UUID when absent. */
   requestId?: string;
+  /**
+   * The caller takes a stream: a streaming handler's bytes go here as it writes them. Without one, they
+   * are gathered into the result, as Lambda's Invoke API answers for a streaming function.
+   */
+  stream?: StreamConsumer;
 }
 
 /** How one invocation ended, as the Lambda Invoke API reports it. */
@@ -24,4 +33,8 @@ export interface InvokeResult {
   logTail?: string;
   requestId: string;
   durationMs: number;
+  /** The streamed response's content type, when the handler streamed. */
+  contentType?: string;
+  /** The bytes went to `InvokeOptions.stream` (the payload is empty, or the error). */
+  streamed?: boolean;
 }

@@ -7,7 +7,14 @@
  */
 import { basename, extname } from "node:path";
 import { format } from "node:util";
-import { endMarker, type InvokeMessage, type ReadyMessage, type ResultMessage } from "./host-messages";
+import {
+  endMarker,
+  type HostStreamMessage,
+  type InvokeMessage,
+  type ReadyMessage,
+  type ResultMessage,
+  type StreamControlMessage,
+} from "./host-messages";
 import type { LambdaError } from "../../core/lambda-error";
 import {
   EventLoopWatch,
@@ -18,6 +25,9 @@ import {
   type LambdaHandler,
 } from "../../core/lambda-runtime";
 import { handlerExport, isLambdaError, loadModule } from "../../core/lambda-loader";
+import { isStreamingHandler } from "../../core/awslambda";
+import { invokeStreamingHandler } from "../../core/lambda-streaming";
+import { ChannelSink } from "../../core/stream-channel";
 import type { InvocationContext } from "../../protocol/messages";
 
 const [handlerFile = "", exportPath = "handler"] = process.argv.slice(2);
@@ -33,7 +43,16 @@ let running = false;
 // The IPC channel keeps this process alive between invocations; during one, the loop may empty.
 const loop = process.channel ? new EventLoopWatch(process.channel) : undefined;
 
-process.on("message", (message: InvokeMessage) => {
+/** The streamed invocation running, if any: the parent's acknowledgements and cancel go to it. */
+let streaming: { requestId: string; sink: ChannelSink; abort: AbortController } | undefined;
+
+process.on("message", (message: InvokeMessage | StreamControlMessage) => {
+  if (message?.type === "stream-ack" || message?.type === "stream-cancel") {
+    if (streaming?.requestId !== message.requestId) return;
+    if (message.type === "stream-ack") streaming.sink.ack(message.bytes);
+    else streaming.abort.abort();
+    return;
+  }
   if (message?.type !== "invoke") return;
   queue.push(message);
   if (!running) void drain();
@@ -66,6 +85,7 @@ async function invoke(handler: LambdaHandler, message: InvokeMessage): Promise<R
   } catch (error) {
     return { type: "result", requestId, ok: false, error: handlerError(error) };
   }
+  if (isStreamingHandler(handler)) return invokeStreaming(handler, event, message);
   loop?.start();
   const completion = await invokeHandler(handler, event, contextData(message), {
     deadline: message.deadline,
@@ -76,6 +96,31 @@ async function invoke(handler: LambdaHandler, message: InvokeMessage): Promise<R
   return settled.ok
     ? { type: "result", requestId, ok: true, payload: settled.json }
     : { type: "result", requestId, ok: false, error: settled.error };
+}
+
+/**
+ * A streaming handler: its bytes go to the parent as it writes them, each write waiting while the parent
+ * holds a window's worth (the IPC channel stays referenced: the acknowledgements come on it).
+ */
+async function invokeStreaming(
+  handler: LambdaHandler,
+  event: unknown,
+  message: InvokeMessage,
+): Promise<ResultMessage> {
+  const { requestId } = message;
+  const sink = new ChannelSink((part) => process.send?.({ ...part, requestId } satisfies HostStreamMessage));
+  const abort = new AbortController();
+  abort.signal.addEventListener("abort", () => sink.cancel(new Error("The caller went away.")));
+  streaming = { requestId, sink, abort };
+  const completion = await invokeStreamingHandler(handler, event, contextData(message), {
+    deadline: message.deadline,
+    sink,
+    signal: abort.signal,
+  });
+  streaming = undefined;
+  return completion.ok
+    ? { type: "result", requestId, ok: true, streamed: true }
+    : { type: "result", requestId, ok: false, error: handlerError(completion.error) };
 }
 
 /** What Lambda's runtime builds the context from: its environment and the invocation's headers. */
@@ -97,7 +142,9 @@ function contextData(message: InvokeMessage): InvocationContext {
 async function loadHandler(): Promise<LambdaHandler | LambdaError> {
   const handlerName = env._HANDLER ?? `${basename(handlerFile, extname(handlerFile))}.${exportPath}`;
   try {
-    return handlerExport(await loadModule(handlerFile), exportPath, handlerName);
+    const loaded = handlerExport(await loadModule(handlerFile), exportPath, handlerName);
+    isStreamingHandler(loaded); // a malformed streaming mark fails init, as on Lambda
+    return loaded;
   } catch (error) {
     return isLambdaError(error) ? error : handlerError(error);
   }

@@ -6,7 +6,7 @@ import { relativeHandler } from "../../core/handler";
 import type { InvokeRequest } from "./invocation";
 import { isPythonBuild } from "./python/python-builder";
 import { PythonProcess } from "./python/python-process";
-import type { InvokeMessage, WorkerData } from "./worker-messages";
+import type { ParentMessage, WorkerData } from "./worker-messages";
 
 /** The memory size of a function whose context does not say (Lambda's default). */
 const DEFAULT_MEMORY_MB = 128;
@@ -25,7 +25,7 @@ const WORKER_ENTRY = path.join(__dirname, "worker-entry.js");
  * `invoke` messages and emits `message` (WorkerMessage), `error` and `exit` (the exit code).
  */
 export interface HandlerWorker extends EventEmitter {
-  postMessage(message: InvokeMessage): void;
+  postMessage(message: ParentMessage): void;
   readonly stdout: Readable;
   readonly stderr: Readable;
   terminate(): Promise<number>;

@@ -4,6 +4,7 @@ import type { GoodBuild } from "./builder";
 import type { HandlerWorker } from "./handler-worker";
 import type { LogLines, LogTail } from "./log-lines";
 import type { LambdaError } from "../../core/lambda-error";
+import type { StreamConsumer } from "../../core/stream-channel";
 
 /** One invocation for the pool to run. */
 export interface InvokeRequest {
@@ -18,9 +19,16 @@ export interface InvokeRequest {
   deadline: number;
   /** The complete environment of the worker (see `localEnvironment`); not changed after it is passed (its hash is cached by object). */
   environment: Record<string, string>;
+  /**
+   * The caller takes a stream: a streaming handler's bytes go here as it writes them, and the outcome
+   * says `streamed`; any other handler's result comes in the outcome as usual.
+   */
+  stream?: StreamConsumer;
 }
 
-export type InvokeOutcome = ({ ok: true; result: unknown } | { ok: false; error: LambdaError }) & {
+export type InvokeOutcome = (
+  { ok: true; result: unknown; streamed?: true } | { ok: false; error: LambdaError }
+) & {
   /** The last 4 KB of the handler's output during this invocation. */
   logs: string;
   durationMs: number;

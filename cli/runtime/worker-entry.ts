@@ -5,7 +5,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
-import type { InvokeMessage, WorkerData, WorkerMessage } from "./worker-messages";
+import type { InvokeMessage, ParentMessage, WorkerData, WorkerMessage } from "./worker-messages";
 import {
   EventLoopWatch,
   handlerError,
@@ -15,12 +15,15 @@ import {
   type LambdaHandler,
 } from "../../core/lambda-runtime";
 import { handlerExport, isLambdaError, loadModule } from "../../core/lambda-loader";
-import type { LambdaError } from "../../core/lambda-error";
+import { streamingNotDeclaredError } from "../../core/lambda-error";
+import { isStreamingHandler } from "../../core/awslambda";
+import { invokeStreamingHandler } from "../../core/lambda-streaming";
+import { ChannelSink } from "../../core/stream-channel";
 
 const port = parentPort;
 if (!port) throw new Error("worker-entry.js must run in a worker thread started by WorkerPool");
 const data = workerData as WorkerData;
-const post = (message: WorkerMessage): void => port.postMessage(message);
+const post = (message: WorkerMessage, transfer?: ArrayBuffer[]): void => port.postMessage(message, transfer);
 const loop = new EventLoopWatch(port);
 
 captureOutput();
@@ -31,17 +34,26 @@ process.on("uncaughtException", (error) => post({ type: "fatal", error: handlerE
 const handler = loadHandler();
 // Its failure is reported by the invocation that awaits it, not as an unhandled rejection.
 handler.catch(() => undefined);
-port.on("message", (message: InvokeMessage) => void run(message));
+/** The streamed invocation running, if any: the parent's acknowledgements and cancel go to it. */
+let streaming: { sink: ChannelSink; abort: AbortController } | undefined;
+port.on("message", (message: ParentMessage) => {
+  if (message.type === "invoke") return void run(message);
+  if (message.type === "stream-ack") return streaming?.sink.ack(message.bytes);
+  streaming?.abort.abort();
+});
 
 async function run(message: InvokeMessage): Promise<void> {
   let loaded: LambdaHandler;
+  let streams: boolean;
   try {
     loaded = await handler;
+    streams = isStreamingHandler(loaded);
   } catch (error) {
-    post({ type: "fatal", error: error as LambdaError });
+    post({ type: "fatal", error: isLambdaError(error) ? error : handlerError(error) });
     return;
   }
   const started = performance.now();
+  if (streams) return runStreaming(loaded, message, started);
   loop.start();
   const completion = await invokeHandler(loaded, message.event, message.context, {
     deadline: message.deadline,
@@ -55,6 +67,33 @@ async function run(message: InvokeMessage): Promise<void> {
     settled.ok
       ? { type: "result", json: settled.json, durationMs }
       : { type: "error", error: settled.error, durationMs },
+  );
+}
+
+/**
+ * A streaming handler: its bytes go to the parent as it writes them. The port stays referenced, as the
+ * writes wait for the parent's acknowledgements on it.
+ */
+async function runStreaming(loaded: LambdaHandler, message: InvokeMessage, started: number): Promise<void> {
+  if (!message.stream) {
+    post({ type: "error", error: streamingNotDeclaredError(data.handlerName), durationMs: 0 });
+    return;
+  }
+  const sink = new ChannelSink(post);
+  const abort = new AbortController();
+  streaming = { sink, abort };
+  abort.signal.addEventListener("abort", () => sink.cancel(new Error("The caller went away.")));
+  const completion = await invokeStreamingHandler(loaded, message.event, message.context, {
+    deadline: message.deadline,
+    sink,
+    signal: abort.signal,
+  });
+  streaming = undefined;
+  const durationMs = performance.now() - started;
+  post(
+    completion.ok
+      ? { type: "streamed", durationMs }
+      : { type: "error", error: handlerError(completion.error), durationMs },
   );
 }
 

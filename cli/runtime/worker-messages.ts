@@ -17,7 +17,18 @@ export interface InvokeMessage {
   event: unknown;
   context: InvocationContext;
   deadline: number;
+  /** The caller takes a stream: a streaming handler's bytes come as `stream-*` messages. */
+  stream?: boolean;
 }
+
+/** Parent → worker, during a streamed invocation. */
+export type StreamControlMessage =
+  /** The parent took this many bytes of the stream: the handler may write as many more. */
+  | { type: "stream-ack"; bytes: number }
+  /** The caller went away: the handler's stream is destroyed. */
+  | { type: "stream-cancel" };
+
+export type ParentMessage = InvokeMessage | StreamControlMessage;
 
 /** Worker → parent. */
 export type WorkerMessage =
@@ -25,6 +36,12 @@ export type WorkerMessage =
   | { type: "log"; stream: "stdout" | "stderr"; text: string }
   /** The invocation's result, as JSON (Lambda serializes results; undefined becomes null). */
   | { type: "result"; json: string; durationMs: number }
+  /** A streaming handler ended its stream; every byte was sent before this. */
+  | { type: "streamed"; durationMs: number }
+  /** A streaming handler's content type, before its first bytes. */
+  | { type: "stream-start"; contentType: string }
+  /** Bytes a streaming handler wrote, in order. */
+  | { type: "stream-chunk"; data: Uint8Array }
   /** The invocation failed; the worker stays usable. */
   | { type: "error"; error: LambdaError; durationMs: number }
   /** The worker cannot go on (import failure, missing export, uncaught error): it must be replaced. */

@@ -209,7 +209,10 @@ export class WorkerPool {
       event: job.req.event,
       context: job.req.context,
       deadline: job.req.deadline,
+      ...(job.req.stream ? { stream: true } : {}),
     };
+    const signal = job.req.stream?.signal;
+    signal?.addEventListener("abort", () => this.guard(() => this.cancelStream(slot, job)), { once: true });
     try {
       slot.worker.postMessage(message);
     } catch (error) {
@@ -229,8 +232,12 @@ export class WorkerPool {
       return;
     }
     if (!job) return;
+    if (message.type === "stream-start") return job.req.stream?.start(message.contentType);
+    if (message.type === "stream-chunk") return this.forwardChunk(slot, job, message.data);
     if (message.type === "error") {
       this.finish(job, message.error, message.durationMs);
+    } else if (message.type === "streamed") {
+      this.finish(job, { result: undefined, streamed: true }, message.durationMs);
     } else {
       const size = Buffer.byteLength(message.json, "utf8");
       if (size > MAX_RESPONSE_PAYLOAD_BYTES)
@@ -238,6 +245,24 @@ export class WorkerPool {
       else this.finish(job, { result: JSON.parse(message.json) as unknown }, message.durationMs);
     }
     this.release(slot);
+  }
+
+  /** Hands a streamed chunk on; the worker hears it was taken once the consumer took it (backpressure). */
+  private forwardChunk(slot: Slot, job: Job, data: Uint8Array): void {
+    const consumer = job.req.stream;
+    if (!consumer) return;
+    const bytes = data.byteLength;
+    consumer.write(Buffer.from(data.buffer, data.byteOffset, bytes)).then(
+      () => {
+        if (slot.job === job) slot.worker.postMessage({ type: "stream-ack", bytes });
+      },
+      () => this.cancelStream(slot, job),
+    );
+  }
+
+  /** The caller went away: the worker destroys the handler's stream, and the handler ends as it does then. */
+  private cancelStream(slot: Slot, job: Job): void {
+    if (slot.job === job && !job.done) slot.worker.postMessage({ type: "stream-cancel" });
   }
 
   private onExit(slot: Slot, code: number): void {
@@ -286,7 +311,11 @@ export class WorkerPool {
     if (onLog) this.guard(() => onLog({ functionName, envId, requestId, stream, line }));
   }
 
-  private finish(job: Job, outcome: LambdaError | { result: unknown }, durationMs?: number): void {
+  private finish(
+    job: Job,
+    outcome: LambdaError | { result: unknown; streamed?: true },
+    durationMs?: number,
+  ): void {
     if (job.done) return;
     const slot = job.slot;
     if (slot?.job === job) for (const { stream, line } of slot.lines.flush()) this.line(slot, stream, line);
@@ -298,9 +327,7 @@ export class WorkerPool {
       coldStart: job.coldStart,
     };
     job.resolve(
-      "result" in outcome
-        ? { ok: true, result: outcome.result, ...common }
-        : { ok: false, error: outcome, ...common },
+      "result" in outcome ? { ok: true, ...outcome, ...common } : { ok: false, error: outcome, ...common },
     );
   }
 

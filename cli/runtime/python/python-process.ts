@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { exitError, type LambdaError } from "../../../core/lambda-error";
-import type { InvokeMessage, WorkerMessage } from "../worker-messages";
+import type { ParentMessage, WorkerMessage } from "../worker-messages";
 import { NdjsonReader } from "./ndjson";
 
 /** The runtime script, copied next to this file by the build. */
@@ -139,7 +139,9 @@ export class PythonProcess extends EventEmitter {
   }
 
   /** Starts an invocation: the process runs one at a time. */
-  postMessage(message: InvokeMessage): void {
+  postMessage(message: ParentMessage): void {
+    // Python handlers do not stream (Lambda streams from Node.js runtimes only): no stream to control.
+    if (message.type !== "invoke") return;
     const memoryMB = Number(message.context.memoryLimitInMB);
     this.busy = {
       requestId: message.context.awsRequestId,

@@ -46,6 +46,8 @@ Options of serve --local:
   --function NAME=PATH.EXPORT  a function to serve (repeatable), e.g. api=src/api.handler; the program is not run
   --http-source [NAME=]KIND    the event HTTP requests to /NAME/ imitate: http-api (default), function-url,
                                rest-api, alb, alb-multi; a function URL the program declares decides by itself
+  --streaming NAME             a --function that streams its response (awslambda.streamifyResponse), served
+                               as a function URL in RESPONSE_STREAM mode and by InvokeWithResponseStream
   --port N                     gateway port on 127.0.0.1 (default 3000; 0 picks a free port)
   --broker ws://HOST:PORT      use this MQTT broker instead of the embedded one
   --concurrency N              local workers at most (default 16)
@@ -98,6 +100,7 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
       env: { type: "string", multiple: true },
       "env-file": { type: "string" },
       "http-source": { type: "string", multiple: true },
+      streaming: { type: "string", multiple: true },
       "no-watch": { type: "boolean" },
       json: { type: "boolean" },
       stack: { type: "string" },
@@ -112,7 +115,7 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
   const inspect = values.inspect === "" ? true : values.inspect;
   const record = values["no-record"] ? false : wholeNumber("--record", values.record);
   const stackFlags = (["only", "profile"] as const).filter((f) => values[f] !== undefined);
-  const localFlags = (["function", "port", "broker", "timeout", "http-source"] as const).filter(
+  const localFlags = (["function", "port", "broker", "timeout", "http-source", "streaming"] as const).filter(
     (f) => values[f] !== undefined,
   );
   if (values.local && stackFlags.length > 0) {
@@ -133,6 +136,7 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
         cwd: values.cwd,
         stack: values.stack,
         httpSource: values["http-source"],
+        streaming: values.streaming,
         port: wholeNumber("--port", values.port),
         broker: values.broker,
         concurrency: wholeNumber("--concurrency", values.concurrency),

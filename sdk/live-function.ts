@@ -63,6 +63,15 @@ export interface LiveFunctionArgs extends Omit<
    */
   fallback?: boolean;
   /**
+   * The handler streams its response (`awslambda.streamifyResponse`). While live, the relay stub then
+   * is a streaming handler too and relays the local handler's stream as it is written; deployed, the
+   * real code runs unchanged. Callers stream through a function URL with `invokeMode:
+   * "RESPONSE_STREAM"`, API Gateway's streaming integration or `InvokeWithResponseStream`.
+   * @default false
+   * @example true
+   */
+  streaming?: boolean;
+  /**
    * The timeout (seconds) while live, e.g. to step through with a debugger.
    * @default `timeout`
    * @example 900
@@ -115,7 +124,9 @@ export class LiveFunction extends pulumi.ComponentResource {
     checkBundleOptions(args.bundle, problems);
     const python = isPythonRuntime(runtime);
     if (python) checkPython();
-    else if (args.python !== undefined) {
+    if (args.streaming !== undefined && typeof args.streaming !== "boolean") {
+      problems.add("streaming", "must be true or false.", "Write streaming: true for a streaming handler.");
+    } else if (args.python !== undefined) {
       problems.add(
         "python",
         "applies to Python runtimes only.",
@@ -151,6 +162,7 @@ export class LiveFunction extends pulumi.ComponentResource {
       runtime,
       live,
       roleArn,
+      streaming: args.streaming === true,
     });
 
     function buildReal(src: HandlerSource): Bundle | undefined {
@@ -169,6 +181,13 @@ export class LiveFunction extends pulumi.ComponentResource {
         problems.add(
           "fallback",
           "runs the real bundle inside the Node.js relay stub, which cannot run a Python handler.",
+          "Leave it out for a Python runtime.",
+        );
+      }
+      if (args.streaming) {
+        problems.add(
+          "streaming",
+          "applies to Node.js handlers only: Lambda streams responses from its Node.js runtimes.",
           "Leave it out for a Python runtime.",
         );
       }
@@ -250,6 +269,7 @@ export class LiveFunction extends pulumi.ComponentResource {
         role: _r,
         live: _l,
         fallback: _f,
+        streaming: _s,
         liveTimeout,
         bundle: _b,
         python: _p,
@@ -293,6 +313,7 @@ export class LiveFunction extends pulumi.ComponentResource {
             [STUB_ENV.stack]: `${context.project}/${context.stack}`,
             [STUB_ENV.endpoint]: endpoint,
             ...(args.fallback ? { [STUB_ENV.fallback]: `fallback/index.${source!.exportName}` } : {}),
+            ...(args.streaming ? { [STUB_ENV.streaming]: "true" } : {}),
           },
         }));
       return new aws.lambda.Function(

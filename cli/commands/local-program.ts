@@ -24,6 +24,8 @@ export interface PlannedFunction {
   environment: Record<string, string>;
   /** The front door `/{name}/...` imitates, when the program declares one. */
   httpSource?: HttpSource;
+  /** The function streams its response (the LiveFunction's `streaming`, or `--streaming NAME`). */
+  streaming?: boolean;
 }
 
 export interface ProgramPlan {
@@ -96,6 +98,7 @@ export async function planFromProgram(options: {
       ...(fn.memoryMB !== undefined ? { memoryMB: fn.memoryMB } : {}),
       environment: fn.environment,
       ...(fn.functionUrl ? { httpSource: "function-url" as const } : {}),
+      ...(fn.streaming ? { streaming: true } : {}),
     };
   });
   return { project, app, functions, region: run.region, account: run.account, notices };

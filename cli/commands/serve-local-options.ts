@@ -21,6 +21,8 @@ export interface ServeLocalOptions {
   stack?: string;
   /** `KIND` for every function, or `NAME=KIND` for one: the HTTP front door requests imitate. */
   httpSource?: string[];
+  /** `--streaming NAME`: a `--function` that streams its response (the program's say so themselves). */
+  streaming?: string[];
   /** How long the program may run under mocks. @default 60000 */
   programTimeoutMs?: number;
   /** Gateway port; 0 picks a free one. @default 3000 */
@@ -64,6 +66,8 @@ export interface ResolvedServeLocalOptions {
   timeoutSeconds?: number;
   defaultHttpSource: HttpSource;
   httpSources: Map<string, HttpSource>;
+  /** Functions named by --streaming. */
+  streaming: Set<string>;
   programTimeoutMs?: number;
   env: Record<string, string>;
   /** The developer's local variables (the env file), over the functions' own. */
@@ -133,8 +137,20 @@ export function resolveServeLocalOptions(options: ServeLocalOptions): ResolvedSe
     } else if (equals < 0) defaultHttpSource = kind;
     else httpSources.set(flag.slice(0, equals).trim(), kind);
   }
+  const streaming = new Set(options.streaming ?? []);
+  if (streaming.size > 0 && specs.length === 0) {
+    problems.push(
+      "--streaming goes with --function; a LiveFunction of the program says `streaming: true` itself.",
+    );
+  }
+  for (const name of streaming) {
+    if (specs.length > 0 && !specs.some((s) => s.name === name)) {
+      problems.push(`--streaming names "${name}", which no --function serves.`);
+    }
+  }
   const resolved: ResolvedServeLocalOptions = {
     specs,
+    streaming,
     cwd,
     stack: options.stack,
     defaultHttpSource,

@@ -93,7 +93,12 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
             timeoutMs: options.programTimeoutMs,
           });
     const functions: PlannedFunction[] =
-      plan?.functions ?? options.specs.map((s) => ({ ...s, environment: {} }));
+      plan?.functions ??
+      options.specs.map((s) => ({
+        ...s,
+        environment: {},
+        ...(options.streaming.has(s.name) ? { streaming: true } : {}),
+      }));
     const unknown = [...options.httpSources.keys()].filter((name) => !functions.some((f) => f.name === name));
     if (unknown.length > 0) {
       throw new UserError(
@@ -165,6 +170,7 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
         ...(fn.memoryMB !== undefined ? { memoryMB: fn.memoryMB } : {}),
         region,
         maxEnvironments: options.maxEnvironments,
+        streaming: fn.streaming ?? false,
         environment: {
           ...fn.environment,
           ...options.env,
@@ -175,6 +181,7 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
           [STUB_ENV.stack]: `${project}/${stack}`,
           [STUB_ENV.brokerUrl]: broker.url,
           ...(brokerSecret ? { [STUB_ENV.brokerSecret]: brokerSecret } : {}),
+          ...(fn.streaming ? { [STUB_ENV.streaming]: "true" } : {}),
         },
       });
       cleanup.push(() => local.close());

@@ -2,6 +2,7 @@ import { clientId } from "../../protocol";
 import { awsCredentials, type CredentialsSource } from "../aws/credentials";
 import { iotUrlOverride, IOT_URL_OVERRIDE_ENV, type AdjustConfig } from "../aws/iot-override";
 import { discoverStack, type DiscoveredStack } from "../discovery/discover";
+import { IOT_CORE_LIMITS } from "../publish-pacer";
 import { MqttConnection } from "../mqtt-connection";
 import type { Reporter } from "../reporter";
 import { parseInspect } from "../debug/inspector";
@@ -130,6 +131,8 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
       runner: pool,
       events,
       recorder,
+      // A stream could publish faster than IoT Core lets one connection.
+      publishLimits: IOT_CORE_LIMITS,
       connect: async (will, suffix) => {
         connection = await MqttConnection.connect({
           target: { kind: "iot", endpoint: recorded.endpoint, region: recorded.region, credentials },

@@ -9,6 +9,8 @@ import { toRestApiEvent } from "./events/rest-api";
 import { httpRequestOf, serveThroughFrontDoor, type HttpOutcome } from "./http-front";
 import { readBoundedBody, send, sendJson } from "./http-io";
 import { handleInvoke, INVOKE_PATH } from "./invoke-api";
+import { handleInvokeStream, INVOKE_STREAM_PATH } from "./invoke-stream-api";
+import { serveStreamingFunction } from "./http-stream";
 import type { Invoker } from "./invoker";
 import { selectRoute, type HttpApiRouteTarget } from "./triggers/http-api-routes";
 import { UserError } from "../user-error";
@@ -190,6 +192,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         record: (outcome) => record({ kind: "invoke", ...outcome }),
       });
     }
+    const invokeStream = INVOKE_STREAM_PATH.exec(path);
+    if (invokeStream && req.method === "POST") {
+      return handleInvokeStream(req, res, invokeStream[1], {
+        functions,
+        region,
+        record: (outcome) => record({ kind: "invoke", ...outcome }),
+      });
+    }
     const target = req.headers["x-amz-target"];
     if (path === "/" && req.method === "POST" && typeof target === "string") {
       const service = served.services?.find((s) => target.startsWith(s.targetPrefix));
@@ -231,6 +241,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (tooLarge) {
       sendJson(res, 413, { message: "Request Entity Too Large" });
       return record({ kind: "http", name, status: 413, error: "request body over Lambda's 6 MB limit" });
+    }
+    if (invoker?.streaming) {
+      // Only function URLs (and REST APIs) stream: a streaming function is served as its function URL.
+      const request = httpRequestOf(
+        req,
+        rest,
+        body,
+        frontDoor("function-url").newRequestId(),
+        listeningPort(),
+      );
+      return record({ kind: "http", name, ...(await serveStreamingFunction(res, request, invoker)) });
     }
     if (invoker) {
       const door = frontDoor(served.httpSources?.get(name) ?? served.defaultHttpSource ?? "http-api");
@@ -320,6 +341,11 @@ function index(url: string, served: GatewayRoutes): unknown {
       http: `${url}/${encodeURIComponent(name)}/`,
       httpSource: served.httpSources?.get(name) ?? served.defaultHttpSource ?? "http-api",
       invoke: `POST ${url}/2015-03-31/functions/${encodeURIComponent(name)}/invocations`,
+      ...(served.functions.get(name)?.streaming
+        ? {
+            invokeStream: `POST ${url}/2021-11-15/functions/${encodeURIComponent(name)}/response-streaming-invocations`,
+          }
+        : {}),
     })),
     apis: [...(served.apis?.values() ?? [])].map((api) => ({
       name: api.name,

@@ -77,7 +77,8 @@ export async function handleInvoke(
     return error(res, context, name, 500, "ServiceException", (e as Error).message, "Service");
   }
   const headers: Record<string, string> = {
-    "Content-Type": "application/json",
+    // A streaming function's bytes, gathered, keep the type its stream declared.
+    "Content-Type": result.functionError ? "application/json" : (result.contentType ?? "application/json"),
     "x-amzn-RequestId": result.requestId,
     "X-Amz-Executed-Version": "$LATEST",
   };
@@ -101,7 +102,7 @@ export function functionNameOf(raw: string): string {
 }
 
 /** AWS's JSON error shape; the SDK reads the type from `x-amzn-ErrorType`. */
-function error(
+export function error(
   res: ServerResponse,
   context: InvokeApiContext,
   name: string,
@@ -115,7 +116,7 @@ function error(
   context.record({ name, status, requestId, error: `${type}: ${message}` });
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
+export function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }

@@ -27,6 +27,8 @@ export interface ProgramFunction {
   arn: string;
   /** Its function URL, when it has one. */
   functionUrl?: { resource: string; authType: string };
+  /** The LiveFunction streams its response (`streaming: true`). */
+  streaming?: boolean;
 }
 
 export interface ProgramApi {
@@ -127,6 +129,7 @@ export function localAppOf(resources: RecordedResource[], root: string): LocalAp
       ...(typeof fn.inputs.runtime === "string" ? { runtime: fn.inputs.runtime } : {}),
       environment: Object.fromEntries(environment),
       arn: String(state.arn ?? ""),
+      ...(component.outputs?.streaming === true ? { streaming: true } : {}),
     });
   }
   const ownedBy = new Set(

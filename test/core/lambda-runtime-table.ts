@@ -87,6 +87,53 @@ exports.context = async (event, context) => ({
     "throw new ConfigError('TABLE is not set');\n",
   "esm-missing.mjs": "import 'pulumi-live-not-installed';\nexport const handler = async () => 1;\n",
   "esm.mjs": "export const handler = async () => `esm ${typeof require}`;\n",
+  "streaming.js": `
+const { pipeline } = require("node:stream/promises");
+const { Readable } = require("node:stream");
+const globalAtLoad = typeof awslambda;
+exports.writes = awslambda.streamifyResponse(async (event, stream) => {
+  stream.write("a");
+  stream.write(Buffer.from("b"));
+  stream.write(new Uint8Array([99]));
+  stream.write({ d: 1 });
+  stream.end();
+});
+exports.contentType = awslambda.streamifyResponse(async (event, stream) => {
+  stream.setContentType("text/plain");
+  stream.end("typed");
+});
+exports.http = awslambda.streamifyResponse(async (event, stream) => {
+  stream = awslambda.HttpResponseStream.from(stream, { statusCode: 201, headers: { "x-a": "b" } });
+  stream.write("hello");
+  stream.end();
+});
+exports.tooLate = awslambda.streamifyResponse(async (event, stream) => {
+  stream.write("x");
+  try { stream.setContentType("text/plain"); } catch (error) { stream.write(" " + error.name + ": " + error.message); }
+  stream.end();
+});
+exports.failMidStream = awslambda.streamifyResponse(async (event, stream) => {
+  stream.write("partial");
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  throw new TypeError("broke mid-stream");
+});
+exports.notAsync = awslambda.streamifyResponse((event, stream) => { stream.end("never sent"); });
+exports.pipeline = awslambda.streamifyResponse(async (event, stream) => {
+  await pipeline(Readable.from(["p1", "p2", "p3"]), stream);
+});
+exports.returns = awslambda.streamifyResponse(async (event, stream) => {
+  stream.end("body");
+  return { ignored: true };
+});
+exports.context = awslambda.streamifyResponse(async (event, stream, context) => {
+  stream.end(JSON.stringify(Object.keys(context).sort()));
+});
+exports.global = awslambda.streamifyResponse(async (event, stream) => stream.end(globalAtLoad));
+exports.highWaterMark = awslambda.streamifyResponse(
+  async (event, stream) => stream.end(String(stream.writableHighWaterMark)),
+  { highWaterMark: 1234 },
+);
+`,
 };
 
 function syntaxMessage(source: string): string {
@@ -316,5 +363,101 @@ export const ROWS: Row[] = [
     file: "esm.mjs",
     handler: "handler",
     expected: { result: "esm undefined" },
+  },
+];
+
+/** What a streamed invocation gave its caller: its content type and bytes, and the error, if any. */
+export interface StreamExpected {
+  contentType: string;
+  /** The bytes written before the end (or before the error). */
+  body: Buffer;
+  error?: { errorType: string; errorMessage: string };
+  /** A line the invocation's logs hold. */
+  logs?: string;
+}
+
+export interface StreamRow {
+  name: string;
+  /** The export of `streaming.js`. */
+  handler: string;
+  expected: StreamExpected;
+}
+
+const OCTET = "application/octet-stream";
+const text = (value: string) => Buffer.from(value);
+
+/** Lambda's streaming handlers (`Runtime.js` handleOnceStreaming, `ResponseStream.js`, `HttpResponseStream.js`). */
+export const STREAM_ROWS: StreamRow[] = [
+  {
+    name: "strings, bytes and objects (as JSON) are the body, in order",
+    handler: "writes",
+    expected: { contentType: OCTET, body: text('abc{"d":1}') },
+  },
+  {
+    name: "setContentType before the first write is the stream's type",
+    handler: "contentType",
+    expected: { contentType: "text/plain", body: text("typed") },
+  },
+  {
+    name: "HttpResponseStream.from: its JSON prelude and 8 NUL bytes before the body",
+    handler: "http",
+    expected: {
+      contentType: "application/vnd.awslambda.http-integration-response",
+      body: Buffer.concat([text('{"statusCode":201,"headers":{"x-a":"b"}}'), Buffer.alloc(8), text("hello")]),
+    },
+  },
+  {
+    name: "setContentType after the first write throws Runtime.InvalidStreamingOperation",
+    handler: "tooLate",
+    expected: {
+      contentType: OCTET,
+      body: text("x Runtime.InvalidStreamingOperation: Cannot set content-type, too late."),
+    },
+  },
+  {
+    name: "a throw mid-stream: the bytes written, then the error",
+    handler: "failMidStream",
+    expected: {
+      contentType: OCTET,
+      body: text("partial"),
+      error: { errorType: "TypeError", errorMessage: "broke mid-stream" },
+    },
+  },
+  {
+    name: "a handler that returns no promise fails with Lambda's string",
+    handler: "notAsync",
+    expected: {
+      contentType: OCTET,
+      body: text("never sent"),
+      error: { errorType: "string", errorMessage: "Streaming does not support non-async handlers." },
+    },
+  },
+  {
+    name: "pipeline from a Readable",
+    handler: "pipeline",
+    expected: { contentType: OCTET, body: text("p1p2p3") },
+  },
+  {
+    name: "a return value is ignored, with Lambda's warning",
+    handler: "returns",
+    expected: { contentType: OCTET, body: text("body"), logs: "Streaming handlers ignore return values." },
+  },
+  {
+    name: "the context: Lambda's fields, no succeed, fail or done",
+    handler: "context",
+    expected: {
+      contentType: OCTET,
+      body: text(JSON.stringify(CONTEXT_KEYS.filter((key) => !["done", "fail", "succeed"].includes(key)))),
+    },
+  },
+  {
+    name: "awslambda is defined while the module loads",
+    handler: "global",
+    expected: { contentType: OCTET, body: text("object") },
+  },
+  {
+    name: "streamifyResponse's highWaterMark is the stream's",
+    handler: "highWaterMark",
+    expected: { contentType: OCTET, body: text("1234") },
   },
 ];

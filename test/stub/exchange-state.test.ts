@@ -1,5 +1,6 @@
 import test from "ava";
 import { PROTOCOL_VERSION, type PresenceMessage } from "../../protocol";
+import { initialStream, receiveStream } from "../../stub/stream-state";
 import {
   exchangeTransition,
   initialExchange,
@@ -28,6 +29,26 @@ const response = { type: "response", requestId: "r", result: 1 } as const;
 const sent = (withEnvironment = false): ExchangeState => initialExchange("A", withEnvironment);
 const acked: ExchangeState = { target: "A", phase: "acked", withEnvironment: false };
 const redirected: ExchangeState = { target: "A", phase: "redirected", withEnvironment: false };
+
+const start = {
+  type: "stream-start",
+  requestId: "r",
+  sessionId: "A",
+  seq: 0,
+  contentType: "text/plain",
+} as const;
+const chunk = { type: "stream-chunk", requestId: "r", seq: 1, data: Buffer.from("hi") } as const;
+const end = { type: "stream-end", requestId: "r", seq: 2, bytes: 2 } as const;
+const offered = (withEnvironment = false): ExchangeState => initialExchange("A", withEnvironment, 8);
+/** Streaming, start and chunk delivered and written: the end is next. */
+const streaming: ExchangeState = {
+  target: "A",
+  phase: "streaming",
+  withEnvironment: false,
+  window: 8,
+  stream: { ...receiveStream(receiveStream(initialStream(8), start).state, chunk).state, written: 1 },
+};
+const endDelivered: ExchangeState = { ...streaming, stream: receiveStream(streaming.stream!, end).state };
 
 /** state, event, known presence → next state (its phase and target) and effects. */
 const table: [string, ExchangeState, ExchangeEvent, PresenceMessage | undefined, string, ExchangeEffect[]][] =
@@ -150,6 +171,76 @@ const table: [string, ExchangeState, ExchangeEvent, PresenceMessage | undefined,
       presence("A"),
       "done A",
       [{ kind: "fail", failure: "PublishFailed", detail: "refused" }],
+    ],
+    [
+      "a stream begins: it acknowledges, delivers the environment, and is written",
+      offered(true),
+      { kind: "reply", reply: start },
+      presence("A"),
+      "streaming A",
+      [
+        { kind: "acked" },
+        { kind: "environment-delivered", sessionId: "A" },
+        { kind: "deliver", message: start },
+      ],
+    ],
+    [
+      "a chunk before the start: the stream begins, the chunk waits",
+      offered(),
+      { kind: "reply", reply: chunk },
+      presence("A"),
+      "streaming A",
+      [{ kind: "acked" }],
+    ],
+    [
+      "a stream to a stub that offered none is ignored",
+      sent(),
+      { kind: "reply", reply: start },
+      presence("A"),
+      "sent A",
+      [],
+    ],
+    ["a late ack while streaming", streaming, ack("A"), presence("A"), "streaming A", []],
+    ["the ack timer while streaming", streaming, { kind: "ack-timeout" }, presence("A"), "streaming A", []],
+    [
+      "the end is delivered, then written: the answer",
+      endDelivered,
+      { kind: "written", seq: 2 },
+      presence("A"),
+      "done A",
+      [{ kind: "answer", reply: end }],
+    ],
+    [
+      "the deadline while streaming",
+      streaming,
+      { kind: "response-timeout" },
+      presence("A"),
+      "done A",
+      [{ kind: "fail", failure: "Timeout" }],
+    ],
+    [
+      "the session goes away while streaming",
+      streaming,
+      { kind: "presence", presence: undefined },
+      undefined,
+      "done A",
+      [{ kind: "fail", failure: "SessionEnded" }],
+    ],
+    [
+      "the caller goes away while streaming: the session is told",
+      streaming,
+      { kind: "caller-gone" },
+      presence("A"),
+      "done A",
+      [{ kind: "cancel" }, { kind: "fail", failure: "CallerGone" }],
+    ],
+    [
+      "the caller goes away before any answer",
+      offered(),
+      { kind: "caller-gone" },
+      presence("A"),
+      "done A",
+      [{ kind: "fail", failure: "CallerGone" }],
     ],
     [
       "anything once done",

@@ -3,7 +3,9 @@ import { runInitCommand } from "./commands/init";
 import { runInvokeCommand } from "./commands/invoke";
 import { runReplayCommand } from "./commands/replay";
 import { startLocalServer } from "./commands/serve-local";
+import { runPolicyCommand } from "./commands/policy";
 import { startStackServer } from "./commands/serve-stack";
+import { parseEndpointOptions } from "./aws/iot-endpoint";
 import { formatStatus, stackStatus } from "./commands/status";
 import { normalizeInspectFlag } from "./debug/inspector";
 import { humanReporter, jsonReporter, terminalOptions, type Reporter } from "./reporter";
@@ -15,6 +17,7 @@ Usage:
   pulumi-live serve --local --function NAME=PATH.EXPORT [...]   run the whole loop on this machine
   pulumi-live serve [--stack NAME] [--cwd DIR] [--only a,b]     serve a deployed stack's live functions
   pulumi-live status [--stack NAME] [--cwd DIR]                 the stack's live functions and its session
+  pulumi-live policy [--stack NAME] [--cwd DIR]                 the IAM policy your identity needs to serve the stack
   pulumi-live invoke FUNCTION [--event FILE|-] [--local]        invoke a deployed (or local) function
   pulumi-live replay REQUEST-ID|FILE [--json]                   run a recorded invocation again, locally
   pulumi-live init [vscode]                                     ignore .pulumi-live/; write a VS Code launch config
@@ -30,6 +33,11 @@ Options of serve (a deployed stack) and status:
   --only a,b                   serve these live functions only (serve)
   --profile NAME               the AWS profile (default: AWS_PROFILE, then the default chain)
   --concurrency N              local workers at most (serve; default 16)
+  --connections N              MQTT connections to spread over (serve; default 4): AWS IoT Core carries
+                               at most 100 messages and 512 KiB a second per connection each way
+  --endpoint HOST[:PORT]       connect there instead of the stack's IoT endpoint: an IoT custom domain or
+                               a VPC interface endpoint (TLS and SigV4 as for AWS IoT)
+  --ca-file PATH               trust the certificate authorities in this PEM file (a private CA)
   --no-watch                   build once; do not rebuild on edits (serve)
   --json                       print NDJSON events (serve) or one JSON object (status)
 
@@ -89,6 +97,9 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
       cwd: { type: "string" },
       only: { type: "string" },
       profile: { type: "string" },
+      connections: { type: "string" },
+      endpoint: { type: "string" },
+      "ca-file": { type: "string" },
     },
   });
   const reporter: Reporter = values.json
@@ -96,7 +107,9 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
     : humanReporter(stdout, { ...terminalOptions(process.stdout, process.env), cwd: process.cwd() });
   const inspect = values.inspect === "" ? true : values.inspect;
   const record = values["no-record"] ? false : wholeNumber("--record", values.record);
-  const stackFlags = (["stack", "cwd", "only", "profile"] as const).filter((f) => values[f] !== undefined);
+  const stackFlags = (
+    ["stack", "cwd", "only", "profile", "connections", "endpoint", "ca-file"] as const
+  ).filter((f) => values[f] !== undefined);
   const localFlags = (["function", "port", "broker", "timeout", "env"] as const).filter(
     (f) => values[f] !== undefined,
   );
@@ -133,6 +146,8 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
           .map((name) => name.trim())
           .filter(Boolean),
         profile: values.profile,
+        endpoint: parseEndpointOptions(values.endpoint, values["ca-file"]),
+        connections: wholeNumber("--connections", values.connections),
         concurrency: wholeNumber("--concurrency", values.concurrency),
         watch: !values["no-watch"],
         inspect,
@@ -168,9 +183,16 @@ async function status(args: string[], stdout: (s: string) => void): Promise<void
       cwd: { type: "string" },
       profile: { type: "string" },
       json: { type: "boolean" },
+      endpoint: { type: "string" },
+      "ca-file": { type: "string" },
     },
   });
-  const result = await stackStatus({ stack: values.stack, cwd: values.cwd, profile: values.profile });
+  const result = await stackStatus({
+    stack: values.stack,
+    cwd: values.cwd,
+    profile: values.profile,
+    endpoint: parseEndpointOptions(values.endpoint, values["ca-file"]),
+  });
   stdout(values.json ? JSON.stringify(result) + "\n" : formatStatus(result));
 }
 
@@ -206,6 +228,7 @@ export async function main(
     if (command === "invoke") return await runInvokeCommand(rest, io);
     if (command === "replay") return await runReplayCommand(rest, io);
     if (command === "init") return await runInitCommand(rest, io);
+    if (command === "policy") return await runPolicyCommand(rest, io);
     throw new UserError(`Unknown command "${command}". Run pulumi-live --help for the commands.`);
   } catch (error) {
     const e = error as Error & { code?: string };

@@ -11,7 +11,7 @@ import {
   type RequestMessage,
   type StackTopics,
 } from "../protocol";
-import type { MqttConnection } from "./mqtt-connection";
+import type { SessionConnection } from "./spread-connection";
 import { runInvocation } from "./run-invocation";
 import type { ServedInvocation } from "./served-invocation";
 import type { ServedFunction, SessionOptions } from "./session-types";
@@ -52,7 +52,7 @@ export class Session {
   readonly sessionId = randomBytes(6).toString("hex");
   readonly startedAt = Date.now();
   readonly topics: StackTopics;
-  private connection?: MqttConnection;
+  private connection?: SessionConnection;
   private readonly reassembler: Reassembler;
   private readonly byId = new Map<string, ServedFunction>();
   private readonly environments = new Map<string, Record<string, string>>();

@@ -7,3 +7,4 @@ export * from "./frame";
 export * from "./reassembly";
 export * from "./lambda-error";
 export * from "./environment";
+export * from "./pace";

@@ -1,4 +1,11 @@
-import { encodeMessage, type ErrorMessage, type RequestMessage, type ResponseMessage } from "../protocol";
+import {
+  MAX_CONNECTION_BYTES_PER_SECOND,
+  PACE_SHARE,
+  encodeMessage,
+  type ErrorMessage,
+  type RequestMessage,
+  type ResponseMessage,
+} from "../protocol";
 import type { Connection, Reply } from "./connection";
 import { RelayError } from "./relay-error";
 
@@ -49,21 +56,31 @@ export function exchange(options: ExchangeOptions): Promise<ResponseMessage | Er
     };
 
     const send = (message: RequestMessage): void => {
-      clearTimeout(ackTimer);
-      ackTimer = setTimeout(
-        () =>
-          finish(
-            new RelayError(
-              "NoAck",
-              `${session} did not answer request ${request.requestId} for function ${functionId} within ` +
-                `${options.ackTimeoutMs} ms. Check that \`npx pulumi-live serve\` is still running and connected, ` +
-                `and look at its output.`,
+      const frames = encodeMessage(options.key, options.topic, message);
+      const startAckTimer = (publishMs: number) => {
+        clearTimeout(ackTimer);
+        if (done || acked) return;
+        ackTimer = setTimeout(
+          () =>
+            finish(
+              new RelayError(
+                "NoAck",
+                `${session} did not answer request ${request.requestId} for function ${functionId} within ` +
+                  `${options.ackTimeoutMs} ms. Check that \`npx pulumi-live serve\` is still running and connected, ` +
+                  `and look at its output.`,
+              ),
             ),
-          ),
-        options.ackTimeoutMs,
-      );
+          options.ackTimeoutMs + publishMs,
+        );
+      };
+      // The ack can only come once the whole request is through, and a large one is paced to IoT Core's
+      // rate (a 5 MB request takes about 10 s): the wait allows for that, and starts again once the broker
+      // has it all. A publish the broker never acknowledges still ends in NoAck.
+      const bytes = frames.reduce((sum, frame) => sum + frame.length, 0);
+      startAckTimer((bytes * 1000) / (MAX_CONNECTION_BYTES_PER_SECOND * PACE_SHARE));
       connection
-        .publish(options.topic, encodeMessage(options.key, options.topic, message))
+        .publish(options.topic, frames)
+        .then(() => startAckTimer(0))
         .catch((error: Error) =>
           finish(
             new RelayError(

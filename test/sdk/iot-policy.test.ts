@@ -88,6 +88,7 @@ test("the developer's policy: last will allowed, requests in, responses and reta
         Action: ["iot:Subscribe"],
         Resource: [
           "arn:aws-cn:iot:eu-west-1:123456789012:topicfilter/pulumi-live/demo/dev/req/*",
+          "arn:aws-cn:iot:eu-west-1:123456789012:topicfilter/$share/*/pulumi-live/demo/dev/req/*",
           "arn:aws-cn:iot:eu-west-1:123456789012:topicfilter/pulumi-live/demo/dev/presence",
         ],
       },

@@ -1,11 +1,12 @@
 import { execFileSync } from "node:child_process";
 import { statSync } from "node:fs";
 import path from "node:path";
+import { STUB_BUNDLE } from "../core/names";
 import { ms, percentile, type Row } from "./stats";
 
 /** The deployed stub's size and cold load (require in a fresh process), against an empty module's. */
 export function benchStub(): Row[] {
-  const bundle = path.join(__dirname, "../stub/bundle/index.js");
+  const bundle = STUB_BUNDLE;
   const bytes = statSync(bundle).size;
   const load = (file: string) => {
     const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;

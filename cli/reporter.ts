@@ -1,8 +1,8 @@
 import path from "node:path";
-import type { LambdaError } from "../protocol";
 import { codeFrame, firstUserFrame } from "./output/code-frame";
 import { Spinner } from "./output/spinner";
 import type { SessionEvents } from "./session";
+import type { LambdaError } from "../core/lambda-error";
 
 /** Everything the serve command tells its user; `--json` turns it into one NDJSON event per line. */
 export interface Reporter extends SessionEvents {

@@ -1,3 +1,4 @@
+import { buildError } from "../core/lambda-error";
 import type { RequestMessage } from "../protocol";
 import type { ServedInvocation } from "./served-invocation";
 import type { Runner, ServedFunction, SessionEvents } from "./session-types";
@@ -42,7 +43,7 @@ export async function runInvocation(options: {
     timings: { received: 0, build: buildMs, run: runMs, returned: 0 },
   });
   if (!build.ok) {
-    const error = { errorType: "PulumiLive.BuildError", errorMessage: build.error, trace: [] };
+    const error = buildError(build.error);
     events.result({
       name: fn.name,
       requestId: request.requestId,

@@ -1,5 +1,6 @@
 /** What a session tells its recorder about each invocation it served. */
-import type { LambdaError, RequestMessage } from "../protocol";
+import type { RequestMessage } from "../protocol";
+import type { LambdaError } from "../core/lambda-error";
 
 /** One invocation as served: what the invocation record is made of. */
 export interface ServedInvocation {

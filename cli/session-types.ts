@@ -1,9 +1,9 @@
-import type { LambdaError } from "../protocol";
 import type { MqttConnectionOptions } from "./mqtt-connection";
 import type { BuildResult } from "./runtime/builder";
 import type { InvokeOutcome, InvokeRequest } from "./runtime/worker-pool";
 import type { InvocationRecorderHook } from "./served-invocation";
 import type { SessionConnection } from "./spread-connection";
+import type { LambdaError } from "../core/lambda-error";
 
 /** A function this session serves from local source. */
 export interface ServedFunction {

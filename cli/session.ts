@@ -11,6 +11,7 @@ import {
   type RequestMessage,
   type StackTopics,
 } from "../protocol";
+import { internalError } from "../core/lambda-error";
 import type { SessionConnection } from "./spread-connection";
 import { runInvocation } from "./run-invocation";
 import type { ServedInvocation } from "./served-invocation";
@@ -256,12 +257,7 @@ export class Session {
       });
     } catch (error) {
       // A failure of the session itself still answers, so the caller does not wait for its timeout.
-      const internal = {
-        errorType: "PulumiLive.InternalError",
-        errorMessage: `pulumi-live could not run the request: ${String(error)}`,
-        trace: error instanceof Error && error.stack ? error.stack.split("\n") : [],
-      };
-      entry.answer = { type: "error", requestId: request.requestId, ...internal };
+      entry.answer = { type: "error", requestId: request.requestId, ...internalError(error) };
       await this.send(request.responseTopic, entry.answer);
       return;
     } finally {

@@ -5,6 +5,5 @@ export * from "./topics";
 export * from "./seal";
 export * from "./frame";
 export * from "./reassembly";
-export * from "./lambda-error";
 export * from "./environment";
 export * from "./pace";

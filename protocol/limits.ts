@@ -16,24 +16,3 @@ export const MAX_CONNECTION_BYTES_PER_SECOND = 512 * 1024;
 /** Lambda's synchronous invocation limits (bytes), as Lambda enforces and reports them. */
 export const MAX_REQUEST_PAYLOAD_BYTES = 6_291_456;
 export const MAX_RESPONSE_PAYLOAD_BYTES = 6_291_556;
-
-/** Lambda's own error for a response over the limit. */
-export function responseTooLargeError(size: number): {
-  errorType: string;
-  errorMessage: string;
-  trace: string[];
-} {
-  return {
-    errorType: "Function.ResponseSizeTooLarge",
-    errorMessage: `Response payload size (${size} bytes) exceeded maximum allowed payload size (${MAX_RESPONSE_PAYLOAD_BYTES} bytes).`,
-    trace: [],
-  };
-}
-
-/** Lambda's own error for a request over the limit (the Invoke API answers 413 with it). */
-export function requestTooLargeError(size: number): { type: string; message: string } {
-  return {
-    type: "RequestTooLargeException",
-    message: `Request must be smaller than ${MAX_REQUEST_PAYLOAD_BYTES} bytes for the InvokeFunction operation (got ${size} bytes)`,
-  };
-}

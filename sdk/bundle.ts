@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as esbuild from "esbuild";
 import * as pulumi from "@pulumi/pulumi";
+import { ESM_REQUIRE_BANNER } from "../core/handler";
 import type { Problems } from "./errors";
 import type { HandlerSource } from "./handler-source";
 
@@ -56,11 +57,6 @@ export function esbuildTarget(runtime: string): string {
   return m ? `node${m[1]}` : "node20";
 }
 
-// ESM bundles of CommonJS dependencies call `require` for Node built-ins; give them one.
-const ESM_REQUIRE_SHIM =
-  'import { createRequire as __plCreateRequire } from "node:module";\n' +
-  "const require = __plCreateRequire(import.meta.url);";
-
 /**
  * Bundles a handler with esbuild, deterministically: no timestamps, paths relative to the project root,
  * so the same source gives the same bytes. `format` overrides the source's own (the fallback copy is
@@ -77,7 +73,9 @@ export function bundleHandler(
 ): Bundle | undefined {
   const entryExt = format === "esm" ? ".mjs" : ".js";
   const outdir = path.join(root, ".pulumi-live", "bundle");
-  const banner = [format === "esm" ? ESM_REQUIRE_SHIM : "", options?.banner ?? ""].filter(Boolean).join("\n");
+  const banner = [format === "esm" ? ESM_REQUIRE_BANNER : "", options?.banner ?? ""]
+    .filter(Boolean)
+    .join("\n");
   const base: esbuild.BuildOptions = {
     absWorkingDir: root,
     entryPoints: { index: source.file },

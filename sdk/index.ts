@@ -1,5 +1,6 @@
 /** pulumi-live for Pulumi programs: the `LiveFunction` component and what it is built from. */
-export { LiveFunction, DEFAULT_RUNTIME, STUB_BUNDLE } from "./live-function";
+export { LiveFunction, DEFAULT_RUNTIME } from "./live-function";
+export { STUB_BUNDLE, SESSION_NAME, FUNCTION_TYPE, SESSION_TYPE } from "../core/names";
 export type { LiveFunctionArgs, LiveFunctionNodes } from "./live-function";
 export type { BundleOptions } from "./bundle";
 export { LiveFunctionError } from "./errors";
@@ -9,4 +10,3 @@ export { developerPolicyDocument, stubPolicyDocument, stubDisabledPolicyDocument
 export type { IotScope, PolicyDocument, PolicyStatement } from "./iot-policy";
 export { Session, sessionProvider } from "./session";
 export type { SessionArgs, SessionInputs, SessionOutputs } from "./session";
-export { SESSION_NAME } from "./stack-context";

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
-import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { FUNCTION_TYPE, STUB_BUNDLE } from "../core/names";
 import { STUB_ENV } from "../protocol/environment";
 import { functionId as toFunctionId } from "../protocol/topics";
 import { archiveOf, bundleHandler, checkBundleOptions, esbuildTarget } from "./bundle";
@@ -13,9 +13,6 @@ import { stubDisabledPolicyDocument, stubPolicyDocument } from "./iot-policy";
 import { decideLive } from "./live-config";
 import { stackContext } from "./stack-context";
 import { validateArgs, roleNameOf } from "./validate";
-
-/** The relay stub, built by `npm run build` next to the compiled SDK. */
-export const STUB_BUNDLE = path.join(__dirname, "../stub/bundle/index.js");
 
 /** Runtime used when none is given: a Node.js runtime Lambda supports today. */
 export const DEFAULT_RUNTIME = "nodejs22.x";
@@ -99,7 +96,7 @@ export class LiveFunction extends pulumi.ComponentResource {
   readonly nodes: LiveFunctionNodes;
 
   constructor(name: string, args: LiveFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pulumi-live:aws:Function", name, {}, opts);
+    super(FUNCTION_TYPE, name, {}, opts);
     const childOpts: pulumi.CustomResourceOptions = { parent: this };
     const problems = new Problems();
     const root = projectRoot();

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { SESSION_TYPE } from "../core/names";
 
 /** What the `Session` records besides its key: everything a stub or the CLI needs to find the stack. */
 export interface SessionInputs {
@@ -68,7 +69,7 @@ export class Session extends pulumi.ComponentResource {
   readonly protocolVersion: pulumi.Output<number>;
 
   constructor(name: string, args: SessionArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("pulumi-live:index:Session", name, {}, opts);
+    super(SESSION_TYPE, name, {}, opts);
     const state = new SessionState(`${name}-state`, args, { parent: this, additionalSecretOutputs: ["key"] });
     this.key = pulumi.secret(state.key);
     this.prefix = state.prefix;

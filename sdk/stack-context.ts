@@ -1,11 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { SESSION_NAME } from "../core/names";
 import { PROTOCOL_VERSION } from "../protocol/messages";
 import { clientIdPrefix, topicPrefix } from "../protocol/topics";
 import { Session } from "./session";
-
-/** Name of the one `Session` of a stack. */
-export const SESSION_NAME = "pulumi-live-session";
 
 /** What every `LiveFunction` of a stack shares: names, the account and region, and (once live) the session. */
 export interface StackContext {

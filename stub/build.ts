@@ -1,9 +1,7 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { build, type Plugin } from "esbuild";
-
-/** Where `npm run build` writes the stub: one CommonJS file, deployed as the function's code in live mode. */
-export const STUB_BUNDLE = join(__dirname, "bundle", "index.js");
+import { STUB_BUNDLE } from "../core/names";
 
 /** The TypeScript source; this file runs from dist/stub/, the source stays in stub/. */
 const ENTRY = join(__dirname, "../../stub/handler.ts");

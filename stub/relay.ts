@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import {
   clientId,
   environmentHash,
-  fromLambdaError,
   functionEnvironment,
   stackTopics,
   type DropCounts,
@@ -17,6 +16,7 @@ import { httpEventKind, unavailableResponse } from "./http-event";
 import { invocationContext, type LambdaContext } from "./lambda-context";
 import { RelayError } from "./relay-error";
 import { presignIotUrl } from "./sigv4";
+import { fromLambdaError } from "../core/lambda-error";
 
 export interface RelayOptions {
   /** This execution environment's id; random (12 hex digits) by default. */

@@ -1,11 +1,7 @@
 import { createHash, createHmac } from "node:crypto";
+import type { AwsCredentials } from "../core/credentials";
 
-/** AWS credentials as Lambda provides them in its environment. */
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
+export type { AwsCredentials };
 
 export interface PresignOptions {
   /** AWS IoT data endpoint host (`xxxx-ats.iot.REGION.amazonaws.com`). */

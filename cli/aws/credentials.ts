@@ -1,13 +1,8 @@
 import { fromNodeProviderChain } from "@aws-sdk/credential-providers";
+import type { AwsCredentials } from "../../core/credentials";
 import { UserError } from "../user-error";
 
-/** A set of AWS credentials, temporary ones with their expiry. */
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-  expiration?: Date;
-}
+export type { AwsCredentials };
 
 /** Anything that resolves credentials, as the AWS SDK's providers do. */
 export type CredentialsProvider = () => Promise<AwsCredentials>;

@@ -2,9 +2,9 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import type { LambdaError } from "../../protocol";
 import { UserError } from "../user-error";
 import type { CommandIo } from "./command-io";
+import type { LambdaError } from "../../core/lambda-error";
 
 export const INVOKE_HELP = `Usage: pulumi-live invoke <function> [--event FILE|-] [--local [--endpoint URL]] [--json]
 

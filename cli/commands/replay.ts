@@ -5,7 +5,8 @@ import { findRecord } from "../record/find-record";
 import { readRecord } from "../record/invocation-record";
 import { replayJson, sameOutcome, sideBySide } from "../record/replay-report";
 import { REDACTED } from "../record/redact";
-import { replayEnvironment, runReplay, type AwsCredentials } from "../record/replay-run";
+import type { AwsCredentials } from "../../core/credentials";
+import { replayEnvironment, runReplay } from "../record/replay-run";
 import { UserError } from "../user-error";
 import type { CommandIo } from "./command-io";
 

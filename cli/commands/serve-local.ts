@@ -1,5 +1,6 @@
 import path from "node:path";
 import { generateKey, clientIdPrefix, STUB_ENV, topicPrefix, functionId, clientId } from "../../protocol";
+import { STUB_BUNDLE } from "../../core/names";
 import { startBroker } from "../local/broker";
 import { LocalFunction } from "../local/environments";
 import { startGateway } from "../local/gateway";
@@ -153,11 +154,6 @@ export function resolveServeLocalOptions(options: ServeLocalOptions): ResolvedSe
   return resolved;
 }
 
-/** The stub bundle that is deployed, run here by the local Lambda-like environments. */
-export function stubBundlePath(): string {
-  return path.join(__dirname, "../../stub/bundle/index.js");
-}
-
 /**
  * Starts the whole live loop on this machine: broker, builds, worker pool, session, local Lambda-like
  * environments running the stub bundle, and the gateway.
@@ -213,7 +209,7 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
     for (const spec of options.specs) {
       const local = new LocalFunction({
         name: spec.name,
-        handlerFile: stubBundlePath(),
+        handlerFile: STUB_BUNDLE,
         handlerExport: "handler",
         timeoutSeconds: options.timeoutSeconds,
         maxEnvironments: options.maxEnvironments,

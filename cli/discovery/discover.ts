@@ -1,6 +1,6 @@
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { functionId as toFunctionId } from "../../protocol";
+import { findProjectRoot } from "../../core/handler";
 import { resolveHandlerFile } from "../runtime/handler-spec";
 import { UserError } from "../user-error";
 import { exportStack, type StackSelector } from "./pulumi-cli";
@@ -38,10 +38,7 @@ export interface DiscoveredStack {
 
 /** The folder of the nearest Pulumi.yaml at or above `dir`, as the pulumi CLI finds it. */
 export function projectRoot(dir: string): string {
-  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
-    if (["Pulumi.yaml", "Pulumi.yml"].some((f) => existsSync(path.join(current, f)))) return current;
-    if (path.dirname(current) === current) return path.resolve(dir);
-  }
+  return findProjectRoot(dir) ?? path.resolve(dir);
 }
 
 /** Splits `file.export` into the source file (resolved under root) and the export. */

@@ -1,9 +1,6 @@
 import { PROTOCOL_VERSION, parseKey } from "../../protocol";
+import { FUNCTION_TYPE, SESSION_TYPE } from "../../core/names";
 import { UserError } from "../user-error";
-
-/** Type tokens of the components whose registered outputs discovery reads (sdk/). */
-export const SESSION_TYPE = "pulumi-live:index:Session";
-export const FUNCTION_TYPE = "pulumi-live:aws:Function";
 
 /** Pulumi's signature key and the secret marker in state (`resource.SigKey`, `resource.SecretSig`). */
 const SIG_KEY = "4dabf18193072939515e22adb298388d";

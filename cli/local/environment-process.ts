@@ -1,10 +1,10 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import type { LambdaError } from "../../protocol/lambda-error";
-import { MAX_RESPONSE_PAYLOAD_BYTES, responseTooLargeError } from "../../protocol/limits";
+import { MAX_RESPONSE_PAYLOAD_BYTES } from "../../protocol/limits";
 import type { InvokeMessage, ReadyMessage, ResultMessage } from "./host-messages";
 import type { InvokeResult } from "./invoker";
+import { type LambdaError, responseTooLargeError } from "../../core/lambda-error";
 
 const MARKER_PREFIX = "\u001fpulumi-live:end:";
 const TAIL_BYTES = 4096;

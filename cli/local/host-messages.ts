@@ -1,4 +1,4 @@
-import type { LambdaError } from "../../protocol/lambda-error";
+import type { LambdaError } from "../../core/lambda-error";
 
 /** Parent → lambda host: run one invocation. */
 export interface InvokeMessage {

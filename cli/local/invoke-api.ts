@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
-import { MAX_REQUEST_PAYLOAD_BYTES, requestTooLargeError } from "../../protocol/limits";
+import { MAX_REQUEST_PAYLOAD_BYTES } from "../../protocol/limits";
 import { readBoundedBody, send, sendJson } from "./http-io";
 import type { Invoker } from "./invoker";
+import { requestTooLargeError } from "../../core/lambda-error";
 
 /** What the Invoke API handler needs from the gateway. */
 export interface InvokeApiContext {

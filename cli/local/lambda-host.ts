@@ -8,8 +8,8 @@
 import { basename, extname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { format } from "node:util";
-import { toLambdaError, type LambdaError } from "../../protocol/lambda-error";
 import { endMarker, type InvokeMessage, type ReadyMessage, type ResultMessage } from "./host-messages";
+import { toLambdaError, type LambdaError } from "../../core/lambda-error";
 
 type Handler = (
   event: unknown,

@@ -1,7 +1,8 @@
 /** The invocation record: one JSON file per invocation served, under `.pulumi-live/log/<function>/`. */
 import { readFile } from "node:fs/promises";
-import type { InvocationContext, LambdaError } from "../../protocol";
+import type { InvocationContext } from "../../protocol";
 import { UserError } from "../user-error";
+import type { LambdaError } from "../../core/lambda-error";
 
 /** Bumped when the shape changes incompatibly. */
 export const RECORD_VERSION = 1;

@@ -1,8 +1,8 @@
 /** How a replay is shown: the new result next to the recorded one. */
 import { isDeepStrictEqual } from "node:util";
-import type { LambdaError } from "../../protocol";
 import type { InvocationRecord } from "./invocation-record";
 import type { ReplayOutcome } from "./replay-run";
+import type { LambdaError } from "../../core/lambda-error";
 
 type Outcome = { ok: true; result: unknown } | { ok: false; error: LambdaError };
 

@@ -1,19 +1,15 @@
 /** Runs a recorded invocation again against the current source: no broker, no AWS. */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { localEnvironment, type LambdaError } from "../../protocol";
+import { localEnvironment } from "../../protocol";
 import { FunctionBuilder } from "../runtime/builder";
 import { WorkerPool } from "../runtime/worker-pool";
+import type { AwsCredentials } from "../../core/credentials";
+import { buildError } from "../../core/lambda-error";
 import { UserError } from "../user-error";
 import { safeName, type InvocationRecord } from "./invocation-record";
 import { inspectorActive } from "../debug/inspector";
-
-/** AWS credentials as the SDK's providers give them. */
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
+import type { LambdaError } from "../../core/lambda-error";
 
 const AWS_CREDENTIAL_NAMES = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"];
 
@@ -90,7 +86,7 @@ export async function runReplay(record: InvocationRecord, options: ReplayRunOpti
   try {
     const build = await builder.start();
     if (!build.ok) {
-      const error = { errorType: "PulumiLive.BuildError", errorMessage: build.error, trace: [] };
+      const error = buildError(build.error);
       return { ok: false, error, logs: "", durationMs: 0, coldStart: false };
     }
     // The time it had then: the same budget from now.

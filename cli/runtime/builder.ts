@@ -4,7 +4,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { watch, type FSWatcher } from "chokidar";
 import * as esbuild from "esbuild";
-import { moduleFormat } from "./module-format";
+import { ESM_REQUIRE_BANNER, moduleFormat } from "../../core/handler";
 
 /** The outcome of one build of a function. */
 export type BuildResult =
@@ -62,12 +62,6 @@ const TRAILING_CHECK_MS = 60;
  */
 const KEPT_VERSIONS = 3;
 
-// Defines `require` in ESM bundles so bundled CommonJS code can load externals; the alias avoids
-// clashing with the user's own imports (esbuild renames a user's top-level `require`).
-const ESM_BANNER =
-  'import { createRequire as __pulumiLiveCreateRequire } from "node:module";\n' +
-  "const require = __pulumiLiveCreateRequire(import.meta.url);";
-
 /**
  * Builds one function's handler with an incremental esbuild context and, when watching, rebuilds it
  * whenever chokidar sees one of the bundle's source files change. Every good build is a new file, so
@@ -112,7 +106,7 @@ export class FunctionBuilder {
       target: "node20",
       packages: "external",
       format: this.format,
-      banner: this.format === "esm" ? { js: ESM_BANNER } : undefined,
+      banner: this.format === "esm" ? { js: ESM_REQUIRE_BANNER } : undefined,
       sourcemap: "inline",
       sourcesContent: true,
       metafile: true,

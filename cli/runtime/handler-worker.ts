@@ -1,5 +1,6 @@
 import path from "node:path";
 import { Worker } from "node:worker_threads";
+import { relativeHandler } from "../../core/handler";
 import type { InvokeRequest } from "./invocation";
 import type { WorkerData } from "./worker-messages";
 
@@ -15,7 +16,8 @@ export function spawnHandlerWorker(req: InvokeRequest): Worker {
     file: req.build.file,
     format: req.build.format,
     exportName: req.exportName,
-    handlerName: handlerName(req.build.entry, req.exportName),
+    // `<module>.<export>` as Lambda names the handler in its errors: relative to the working folder.
+    handlerName: relativeHandler(process.cwd(), req.build.entry, req.exportName),
   };
   return new Worker(WORKER_ENTRY, {
     workerData: data,
@@ -27,11 +29,4 @@ export function spawnHandlerWorker(req: InvokeRequest): Worker {
     // The title a debugger shows for the thread (`[worker 3] api env-1`), where Node supports it.
     name: `${req.functionName} ${req.envId}`,
   });
-}
-
-/** `<module>.<export>`, as Lambda names a handler: the module relative to the working folder, no extension. */
-export function handlerName(entry: string, exportName: string): string {
-  const relative = path.relative(process.cwd(), entry) || entry;
-  const module = relative.slice(0, relative.length - path.extname(relative).length);
-  return `${module.split(path.sep).join("/")}.${exportName}`;
 }

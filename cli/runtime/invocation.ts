@@ -1,9 +1,9 @@
 /** The worker pool's types: what an invocation asks for and gives back, and the pool's own records. */
 import type { Worker } from "node:worker_threads";
-import type { LambdaError } from "../../protocol/lambda-error";
 import type { InvocationContext } from "../../protocol/messages";
 import type { GoodBuild } from "./builder";
 import type { LogLines, LogTail } from "./log-lines";
+import type { LambdaError } from "../../core/lambda-error";
 
 /** One invocation for the pool to run. */
 export interface InvokeRequest {

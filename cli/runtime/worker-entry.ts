@@ -5,9 +5,9 @@
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
-import { toLambdaError, type LambdaError } from "../../protocol/lambda-error";
 import type { InvocationContext } from "../../protocol/messages";
 import type { InvokeMessage, WorkerData, WorkerMessage } from "./worker-messages";
+import { toLambdaError, type LambdaError } from "../../core/lambda-error";
 
 type Callback = (error?: unknown, result?: unknown) => void;
 type Handler = (event: unknown, context: LambdaContext, callback: Callback) => unknown;

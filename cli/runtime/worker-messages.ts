@@ -1,5 +1,6 @@
 /** What the worker pool and its worker threads say to each other (structured-clone messages). */
-import type { InvocationContext, LambdaError } from "../../protocol";
+import type { InvocationContext } from "../../protocol";
+import type { LambdaError } from "../../core/lambda-error";
 
 /** Given to each worker at spawn: which bundle to load and which export runs. */
 export interface WorkerData {

@@ -1,13 +1,20 @@
 import { performance } from "node:perf_hooks";
 import type { Worker } from "node:worker_threads";
 import { environmentHash } from "../../protocol/environment";
-import { toLambdaError, type LambdaError } from "../../protocol/lambda-error";
-import { MAX_RESPONSE_PAYLOAD_BYTES, responseTooLargeError } from "../../protocol/limits";
+import { MAX_RESPONSE_PAYLOAD_BYTES } from "../../protocol/limits";
 import type { InvokeOutcome, InvokeRequest, Job, Slot, WorkerPoolOptions } from "./invocation";
 import { LogLines, LogTail } from "./log-lines";
 import { spawnHandlerWorker } from "./handler-worker";
-import { exitError, SHUTDOWN_REASON, throttledError, timedOutError } from "./runtime-errors";
 import type { InvokeMessage, WorkerMessage } from "./worker-messages";
+import {
+  toLambdaError,
+  type LambdaError,
+  responseTooLargeError,
+  exitError,
+  SHUTDOWN_REASON,
+  throttledError,
+  timedOutError,
+} from "../../core/lambda-error";
 
 export type { InvokeOutcome, InvokeRequest, LogEvent, WorkerPoolOptions } from "./invocation";
 

@@ -62,9 +62,9 @@ test("a missing file lists every path tried and the fix", (t) => {
   t.is(
     error.message,
     `Cannot find the handler module "src/missing" (relative to ${project.root}). Tried:\n` +
-      `  ${base}\n  ${base}.ts\n  ${base}.mts\n  ${base}.cts\n  ${base}.js\n  ${base}.mjs\n  ${base}.cjs\n` +
-      "Create the file, or fix the path: it names the file without its extension, followed by a dot and " +
-      'the export, e.g. src/api.handler for export "handler" of src/api.ts.',
+      `  ${base}.ts\n  ${base}.mts\n  ${base}.cts\n  ${base}.js\n  ${base}.mjs\n  ${base}.cjs\n` +
+      "Create the file, or fix the path. Name the source file without its extension, a dot and the " +
+      'exported function, e.g. src/api.handler for export "handler" of src/api.ts.',
   );
 });
 
@@ -72,9 +72,9 @@ test("a handler without an export separator is refused", (t) => {
   t.throws(() => parseFunctionSpec("api=my.app/src/api", project.root), {
     instanceOf: UserError,
     message:
-      'Invalid --function "api=my.app/src/api": "my.app/src/api" names no export. Write the file path ' +
-      "without its extension, a dot and the exported handler's name, for example " +
-      "--function api=src/api.handler.",
+      'Invalid --function "api=my.app/src/api": "my.app/src/api" names no export. Name the source file ' +
+      'without its extension, a dot and the exported function, e.g. src/api.handler for export "handler" ' +
+      "of src/api.ts. For example --function api=src/api.handler.",
   });
   t.throws(() => parseFunctionSpec("api=src/api.", project.root), { instanceOf: UserError });
 });

@@ -3,8 +3,9 @@ import test from "ava";
 import { FunctionBuilder, type GoodBuild } from "../../cli/runtime/builder";
 import { WorkerPool, type InvokeRequest, type LogEvent } from "../../cli/runtime/worker-pool";
 import { localEnvironment } from "../../protocol/environment";
-import { MAX_RESPONSE_PAYLOAD_BYTES, responseTooLargeError } from "../../protocol/limits";
+import { MAX_RESPONSE_PAYLOAD_BYTES } from "../../protocol/limits";
 import { tempProject, type TempProject } from "./temp-project";
+import { responseTooLargeError } from "../../core/lambda-error";
 
 const HANDLERS = [
   "const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));",

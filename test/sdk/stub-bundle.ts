@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { STUB_BUNDLE } from "../../sdk/live-function";
+import { STUB_BUNDLE } from "../../core/names";
 
 /**
  * The relay stub bundle the component ships in live mode. Built by `npm run build`; when a test runs

@@ -33,7 +33,7 @@ Options of serve (a deployed stack) and status:
   --only a,b                   serve these live functions only (serve)
   --profile NAME               the AWS profile (default: AWS_PROFILE, then the default chain)
   --concurrency N              local workers at most (serve; default 16)
-  --connections N              MQTT connections to spread over (serve; default 4): AWS IoT Core carries
+  --connections N              MQTT connections to spread over (serve; default 8): AWS IoT Core carries
                                at most 100 messages and 512 KiB a second per connection each way
   --endpoint HOST[:PORT]       connect there instead of the stack's IoT endpoint: an IoT custom domain or
                                a VPC interface endpoint (TLS and SigV4 as for AWS IoT)

@@ -30,6 +30,9 @@ export interface ExchangeOptions {
   onEnvironmentDelivered?: (sessionId: string) => void;
 }
 
+/** How many times a request is sent before it fails for want of an ack. */
+const MAX_SENDS = 2;
+
 /**
  * One request's round trip: publish, wait (bounded) for the session's ack, resend with the environment if
  * asked, then wait for the response until the deadline. Fails at once when the session goes away.
@@ -43,6 +46,8 @@ export function exchange(options: ExchangeOptions): Promise<ResponseMessage | Er
     let acked = false;
     let withEnvironment = request.environment !== undefined;
     let done = false;
+    /** Sends of the same request without an ack: IoT Core drops a message over a quota without a word. */
+    let unanswered = 0;
 
     const finish = (error: Error | undefined, outcome?: ResponseMessage | ErrorMessage): void => {
       if (done) return;
@@ -60,18 +65,19 @@ export function exchange(options: ExchangeOptions): Promise<ResponseMessage | Er
       const startAckTimer = (publishMs: number) => {
         clearTimeout(ackTimer);
         if (done || acked) return;
-        ackTimer = setTimeout(
-          () =>
-            finish(
-              new RelayError(
-                "NoAck",
-                `${session} did not answer request ${request.requestId} for function ${functionId} within ` +
-                  `${options.ackTimeoutMs} ms. Check that \`npx pulumi-live serve\` is still running and connected, ` +
-                  `and look at its output.`,
-              ),
+        ackTimer = setTimeout(() => {
+          // Once more, as the same request (the session runs a request id once): a message lost to a
+          // quota gets a second chance; a session that is gone still fails within two ack timeouts.
+          if (++unanswered < MAX_SENDS) return send(message);
+          finish(
+            new RelayError(
+              "NoAck",
+              `${session} did not answer request ${request.requestId} for function ${functionId} within ` +
+                `${options.ackTimeoutMs} ms (sent ${MAX_SENDS} times). Check that \`npx pulumi-live serve\` is ` +
+                `still running and connected, and look at its output.`,
             ),
-          options.ackTimeoutMs + publishMs,
-        );
+          );
+        }, options.ackTimeoutMs + publishMs);
       };
       // The ack can only come once the whole request is through, and a large one is paced to IoT Core's
       // rate (a 5 MB request takes about 10 s): the wait allows for that, and starts again once the broker

@@ -14,8 +14,9 @@ import type { WorkerPool } from "../runtime/worker-pool";
 import { Session, type SessionEvents } from "../session";
 import { UserError } from "../user-error";
 
-/** Connections a session spreads over by default: 400 messages a second each way through IoT Core. */
-export const DEFAULT_CONNECTIONS = 4;
+/** Connections a session spreads over by default: 800 messages a second each way through IoT Core, so that
+ * one whose share of requests comes in a burst stays under its 100. */
+export const DEFAULT_CONNECTIONS = 8;
 const MAX_CONNECTIONS = 32;
 
 /** `pulumi-live serve` (a deployed stack) options as given on the command line. */
@@ -41,7 +42,7 @@ export interface ServeStackOptions {
   endpoint?: EndpointOverride;
   /**
    * MQTT connections the session spreads over (`--connections N`): each carries at most 100 messages and
-   * 512 KiB a second each way through AWS IoT Core. @default 4
+   * 512 KiB a second each way through AWS IoT Core. @default 8
    */
   connections?: number;
   /** Only for tests of the AWS path against plain brokers: see `MqttConnectionOptions.adjustConfig`. */

@@ -5,7 +5,7 @@
  * the relays are the deployed stub's own code (createRelay), each its own connection and client id.
  */
 import { fork } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { DEFAULT_ACK_TIMEOUT_MS } from "../../stub/config";
 import { createRelay, type Relay } from "../../stub/relay";
 
@@ -27,6 +27,8 @@ export interface Load {
   count: number;
   /** The event: `{ id, pad }` with `pad` this many characters, plus `extra`. */
   padBytes?: number;
+  /** `pad` of random base64 (compresses to about 3/4) instead of one repeated letter (to almost nothing). */
+  padRandom?: boolean;
   extra?: Record<string, unknown>;
   timeoutMs: number;
 }
@@ -120,7 +122,11 @@ async function driver(config: DriverConfig): Promise<void> {
 function runLoad(relays: Relay[], load: Load): Promise<Outcome[]> {
   const idle = [...relays];
   const queue: (() => void)[] = [];
-  const pad = "x".repeat(load.padBytes ?? 0);
+  const pad = load.padRandom
+    ? randomBytes(Math.ceil(((load.padBytes ?? 0) * 3) / 4))
+        .toString("base64")
+        .slice(0, load.padBytes)
+    : "x".repeat(load.padBytes ?? 0);
   const start = Date.now();
   const invocations = Array.from({ length: load.count }, (_, i) =>
     new Promise<void>((resolve) =>

@@ -122,7 +122,10 @@ export class Session {
       this.counters.foreign++;
       return;
     }
-    if (message?.type === "presence" && message.sessionId === this.sessionId) return;
+    // This session's own last will, met again after a reconnect: announce afresh below. (The retained
+    // announcement the connection restores is the same sealed frame stubs saw before the will, which
+    // they drop as a duplicate.)
+    if (message?.type === "presence" && message.sessionId === this.sessionId && message.online) return;
     if (message?.type === "presence" && message.online) {
       // Retained means it was there before this session subscribed: an older session, which this one
       // replaces. A live publish comes from a session started after this one: it takes over. Arrival

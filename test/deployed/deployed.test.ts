@@ -7,7 +7,11 @@ import test from "ava";
 import { mkdtemp, realpath, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { awsCredentials } from "../../cli/aws/credentials";
+import { startStackServer } from "../../cli/commands/serve-stack";
+import { Reassembler } from "../../protocol";
 import { noSessionMessage } from "../../stub/relay";
+import { RecordingReporter } from "../helpers/recorder";
 import { demoProject, fakePulumi, writeExports } from "../discovery/fake-pulumi";
 import { addIdentity, connectAs } from "../iot-core/clients";
 import { motoAvailable, startMoto, type Moto } from "../iot-core/moto";
@@ -191,3 +195,77 @@ test.serial(
     t.regex(halfway.stderr(), /pulumi-live policy --stack dev/);
   },
 );
+
+test.serial("an expired credential is renewed on reconnect", async (t) => {
+  // The developer's first credentials expire within serve's refresh margin (5 minutes) in 3 s; the next
+  // ones last an hour. The stand-in refuses the first once they have expired.
+  const readme = await readmePolicy();
+  const first = await addIdentity(
+    standIn,
+    "arn:aws:iam::123456789012:user/dev",
+    { readme },
+    { temporary: true },
+  );
+  const second = await addIdentity(
+    standIn,
+    "arn:aws:iam::123456789012:user/dev",
+    { readme },
+    { temporary: true },
+  );
+  const issued: string[] = [];
+  const credentials = awsCredentials({
+    provider: async () => {
+      const next = issued.length === 0 ? first : second;
+      issued.push(next.accessKeyId);
+      const expiration = new Date(Date.now() + (next === first ? 300_000 + 3_000 : 3600_000));
+      return { ...next, sessionToken: next.sessionToken!, expiration };
+    },
+  });
+  const reporter = new RecordingReporter();
+  const server = await startStackServer({
+    stack: "dev",
+    cwd: project.root,
+    only: ["worker"],
+    env: pulumiEnv,
+    credentials,
+    endpoint: { host: "localhost", port: standIn.port, caFile: standIn.caFile },
+    connections: 2,
+    watch: false,
+    record: false,
+    reporter,
+  });
+  t.teardown(server.close);
+  const worker = await functionHost(fns.worker, standIn, await roleIdentity(standIn, fns.worker, moto), dir);
+  t.teardown(() => worker.close());
+  const queue = await outputsOf(exportFile, "aws:sqs/queue:Queue");
+  t.deepEqual((await invoke(worker, sqsBatchEvent(queue.arn, ["before"]))).value, { batchItemFailures: [] });
+
+  await new Promise((resolve) => setTimeout(resolve, 3_500));
+  standIn.principals.expire(first.accessKeyId);
+  const cli = `${fns.worker.environment.PULUMI_LIVE_CLIENT_PREFIX}cli-${server.session.sessionId}`;
+  const resumed = [1, 2].map((n) =>
+    reporter.next(
+      (e) => e.type === "status" && e.message.startsWith(`AWS IoT connection ${n}/2 resumed`),
+      20_000,
+    ),
+  );
+  // The session announces itself again once back: a new frame (stubs drop a repeated one as a duplicate),
+  // which the stub has once it acknowledges it.
+  const topic = `${server.stack.session.prefix}/presence`;
+  const before = await standIn.retained(topic);
+  const stub = `${fns.worker.environment.PULUMI_LIVE_CLIENT_PREFIX}stub-`;
+  const announced = standIn.acked((client, at, payload) => {
+    if (!client.startsWith(stub) || at !== topic || payload.equals(before!)) return false;
+    const message = new Reassembler(server.stack.session.key).push(at, payload);
+    return message?.type === "presence" && message.online;
+  }, 20_000);
+  t.is(
+    standIn.drop((id) => id.startsWith(cli)),
+    2,
+  );
+  await Promise.all([...resumed, announced]);
+
+  t.deepEqual(issued, [first.accessKeyId, second.accessKeyId]);
+  t.false(standIn.events.some((e) => e.type === "refused" && /expired/.test(e.reason)));
+  t.deepEqual((await invoke(worker, sqsBatchEvent(queue.arn, ["after"]))).value, { batchItemFailures: [] });
+});

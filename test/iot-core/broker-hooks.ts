@@ -41,6 +41,8 @@ export interface HookContext {
   principals: Principals;
   identityOf: WeakMap<IncomingMessage, Identity>;
   record(event: StandInEvent): void;
+  /** Told of every message handed to a client. */
+  forwarded(clientId: string, topic: string, payload: Buffer): void;
 }
 
 /**
@@ -243,6 +245,7 @@ export function installIotRules(broker: Aedes, ctx: HookContext): void {
       });
       return null;
     }
+    ctx.forwarded(client.id, packet.topic, Buffer.from(packet.payload));
     return packet;
   };
 

@@ -10,6 +10,8 @@ export async function presenceOn(
   session: { key: Buffer; prefix: string },
   match: (p: PresenceMessage) => boolean,
   timeoutMs = 15_000,
+  /** Also look at the message retained now, not only at those published from now on. */
+  retained = true,
 ): Promise<PresenceMessage> {
   const topic = stackTopics(session.prefix).presence;
   const open = (payload: Buffer | undefined) => {
@@ -29,7 +31,7 @@ export async function presenceOn(
         resolve(message);
       };
       stop = standIn.watch(topic, (_topic, payload) => found(open(payload)));
-      void standIn.retained(topic).then((payload) => found(open(payload)));
+      if (retained) void standIn.retained(topic).then((payload) => found(open(payload)));
     });
   } finally {
     stop();

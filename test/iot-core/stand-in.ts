@@ -31,6 +31,7 @@ export class IotCoreStandIn {
   /** Every event so far, in order. */
   readonly events: StandInEvent[] = [];
   private readonly listeners = new Set<(event: StandInEvent) => void>();
+  private readonly forwardListeners = new Set<(clientId: string, topic: string, payload: Buffer) => void>();
   private closing?: Promise<void>;
 
   /** aedes' internals the stand-in reads: retained messages and connected clients. */
@@ -75,12 +76,16 @@ export class IotCoreStandIn {
       broker,
     );
     const record = (event: StandInEvent) => standIn.record(event);
+    const forwarded = (clientId: string, topic: string, payload: Buffer) => {
+      for (const listener of standIn.forwardListeners) listener(clientId, topic, payload);
+    };
     installIotRules(broker, {
       region,
       limits: { ...IOT_LIMITS, ...options.limits },
       principals,
       identityOf,
       record,
+      forwarded,
     });
 
     // protocols.md: clients must send SNI; connections without it are refused.
@@ -170,6 +175,39 @@ export class IotCoreStandIn {
     };
     this.broker.subscribe(filter, deliver as never, () => undefined);
     return () => this.broker.unsubscribe(filter, deliver as never, () => undefined);
+  }
+
+  /**
+   * Resolves once a client acknowledges (PUBACK) a QoS 1 message handed to it that matches: proof that
+   * it has the message, which watching from the broker's side is not. Rejects after `timeoutMs`.
+   */
+  acked(
+    match: (clientId: string, topic: string, payload: Buffer) => boolean,
+    timeoutMs = 15_000,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const waiting = new Set<string>();
+      const onForward = (clientId: string, topic: string, payload: Buffer) => {
+        if (match(clientId, topic, payload)) waiting.add(clientId);
+      };
+      // aedes reports a PUBACK with its client only: the first after the handing over is the one.
+      const onAck = (_packet: unknown, client: { id: string }) => {
+        if (!waiting.has(client.id)) return;
+        done();
+        resolve();
+      };
+      const done = () => {
+        clearTimeout(timer);
+        this.forwardListeners.delete(onForward);
+        this.broker.off("ack", onAck as never);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no matching PUBACK within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.forwardListeners.add(onForward);
+      this.broker.on("ack", onAck as never);
+    });
   }
 
   /** Client ids connected now. */

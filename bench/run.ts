@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { benchRebuild } from "./rebuild";
+import { benchPython } from "./python";
 import { benchRelay } from "./relay";
 import { benchStandIn } from "./standin";
 import { benchStub } from "./stub-size";
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   await step("rebuild", () => benchRebuild());
   await step("relay", benchRelay);
   await step("AWS IoT Core stand-in", benchStandIn);
+  await step("python", benchPython);
   const lines = [
     "| figure | value | baseline (same process) | ratio | goal |",
     "| --- | --- | --- | --- | --- |",

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { runFireCommand } from "./commands/fire";
 import { runInitCommand } from "./commands/init";
 import { runInvokeCommand } from "./commands/invoke";
 import { runReplayCommand } from "./commands/replay";
@@ -14,18 +15,22 @@ import { UserError } from "./user-error";
 const HELP = `pulumi-live — live AWS Lambda development for Pulumi
 
 Usage:
-  pulumi-live serve --local --function NAME=PATH.EXPORT [...]   run the whole loop on this machine
+  pulumi-live serve --local [--stack NAME] [--cwd DIR]          run the whole loop on this machine: the Pulumi
+                                                                program's LiveFunctions and their triggers
+  pulumi-live serve --local --function NAME=PATH.EXPORT [...]   ... or just these handlers
   pulumi-live serve [--stack NAME] [--cwd DIR] [--only a,b]     serve a deployed stack's live functions
   pulumi-live status [--stack NAME] [--cwd DIR]                 the stack's live functions and its session
   pulumi-live policy [--stack NAME] [--cwd DIR]                 the IAM policy your identity needs to serve the stack
   pulumi-live invoke FUNCTION [--event FILE|-] [--local]        invoke a deployed (or local) function
   pulumi-live replay REQUEST-ID|FILE [--json]                   run a recorded invocation again, locally
   pulumi-live init [vscode]                                     ignore .pulumi-live/; write a VS Code launch config
+  pulumi-live fire RULE [--endpoint URL] [--json]               fire a local EventBridge schedule now (serve --local)
 
 Options of serve, both modes:
   --inspect[=HOST:PORT]        make handlers debuggable (default 127.0.0.1:9229); held invocations are not killed
   --record N                   invocation records kept per function in .pulumi-live/log (default 100)
   --no-record                  keep no records
+  --python PATH                the interpreter of Python handlers (default: the project's .venv, else python3)
 
 Options of serve (a deployed stack) and status:
   --stack NAME                 the Pulumi stack (default: the selected one)
@@ -42,11 +47,15 @@ Options of serve (a deployed stack) and status:
   --json                       print NDJSON events (serve) or one JSON object (status)
 
 Options of serve --local:
-  --function NAME=PATH.EXPORT  a function to serve (repeatable), e.g. api=src/api.handler
+  --stack NAME                 the stack whose config the program reads (default: the selected one, else the only one)
+  --cwd DIR                    the Pulumi project folder (default: the current one)
+  --function NAME=PATH.EXPORT  a function to serve (repeatable), e.g. api=src/api.handler; the program is not run
+  --http-source [NAME=]KIND    the event HTTP requests to /NAME/ imitate: http-api (default), function-url,
+                               rest-api, alb, alb-multi; a function URL the program declares decides by itself
   --port N                     gateway port on 127.0.0.1 (default 3000; 0 picks a free port)
   --broker ws://HOST:PORT      use this MQTT broker instead of the embedded one
   --concurrency N              local workers at most (default 16)
-  --timeout SECONDS            the functions' timeout (default 30)
+  --timeout SECONDS            the functions' timeout (default: the program's, else 3; 30 with --function)
   --env KEY=VALUE              an environment variable of every function (repeatable)
   --no-watch                   build once; do not rebuild on edits
   --json                       print NDJSON events instead of lines for people
@@ -84,6 +93,7 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
       inspect: { type: "string" },
       record: { type: "string" },
       "no-record": { type: "boolean" },
+      python: { type: "string" },
       local: { type: "boolean" },
       function: { type: "string", multiple: true },
       port: { type: "string" },
@@ -91,6 +101,7 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
       concurrency: { type: "string" },
       timeout: { type: "string" },
       env: { type: "string", multiple: true },
+      "http-source": { type: "string", multiple: true },
       "no-watch": { type: "boolean" },
       json: { type: "boolean" },
       stack: { type: "string" },
@@ -107,10 +118,10 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
     : humanReporter(stdout, { ...terminalOptions(process.stdout, process.env), cwd: process.cwd() });
   const inspect = values.inspect === "" ? true : values.inspect;
   const record = values["no-record"] ? false : wholeNumber("--record", values.record);
-  const stackFlags = (
-    ["stack", "cwd", "only", "profile", "connections", "endpoint", "ca-file"] as const
-  ).filter((f) => values[f] !== undefined);
-  const localFlags = (["function", "port", "broker", "timeout", "env"] as const).filter(
+  const stackFlags = (["only", "profile", "connections", "endpoint", "ca-file"] as const).filter(
+    (f) => values[f] !== undefined,
+  );
+  const localFlags = (["function", "port", "broker", "timeout", "env", "http-source"] as const).filter(
     (f) => values[f] !== undefined,
   );
   if (values.local && stackFlags.length > 0) {
@@ -128,6 +139,9 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
   const server = values.local
     ? await startLocalServer({
         functions: values.function ?? [],
+        cwd: values.cwd,
+        stack: values.stack,
+        httpSource: values["http-source"],
         port: wholeNumber("--port", values.port),
         broker: values.broker,
         concurrency: wholeNumber("--concurrency", values.concurrency),
@@ -136,6 +150,7 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
         watch: !values["no-watch"],
         inspect,
         record,
+        python: values.python,
         reporter,
       })
     : await startStackServer({
@@ -152,6 +167,7 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
         watch: !values["no-watch"],
         inspect,
         record,
+        python: values.python,
         reporter,
       });
   const takenOver = "takenOver" in server ? server.takenOver : new Promise<never>(() => undefined);
@@ -229,6 +245,7 @@ export async function main(
     if (command === "replay") return await runReplayCommand(rest, io);
     if (command === "init") return await runInitCommand(rest, io);
     if (command === "policy") return await runPolicyCommand(rest, io);
+    if (command === "fire") return await runFireCommand(rest, io);
     throw new UserError(`Unknown command "${command}". Run pulumi-live --help for the commands.`);
   } catch (error) {
     const e = error as Error & { code?: string };

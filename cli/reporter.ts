@@ -10,6 +10,8 @@ export interface Reporter extends SessionEvents {
     gateway?: string;
     broker?: string;
     mode: "local" | "aws";
+    /** Local mode reading a Pulumi program: its entry file and stack. */
+    program?: { main: string; stack: string };
     functions: ReadyFunction[];
     /** The debugger's WebSocket URL, when debugging. */
     inspector?: string;
@@ -23,7 +25,42 @@ export interface Reporter extends SessionEvents {
 export interface ReadyFunction {
   name: string;
   handler: string;
+  /** Local mode: `/{name}/` on the gateway, and the front door its events imitate there. */
   url?: string;
+  httpSource?: string;
+  /** What the program attaches to it, and how to call each. */
+  triggers?: ReadyTrigger[];
+}
+
+/** One trigger of a locally served function. */
+export type ReadyTrigger =
+  | { kind: "http"; source: string; url: string }
+  | { kind: "http-api"; api: string; route: string; url: string }
+  | {
+      kind: "sqs";
+      queue: string;
+      queueUrl: string;
+      batchSize: number;
+      reportBatchItemFailures: boolean;
+      enabled?: false;
+    }
+  | { kind: "schedule"; rule: string; expression: string; next?: string; fire: string };
+
+/** One line on how to call a trigger, for people. */
+export function describeTrigger(trigger: ReadyTrigger): string {
+  switch (trigger.kind) {
+    case "http":
+      return `${trigger.source === "function-url" ? "function URL" : trigger.source}  →  ${trigger.url}`;
+    case "http-api":
+      return `HTTP API ${trigger.api} ${trigger.route}  →  ${trigger.url}`;
+    case "sqs":
+      return (
+        `SQS ${trigger.queue} (batch ${trigger.batchSize}${trigger.reportBatchItemFailures ? ", partial failures" : ""}` +
+        `${trigger.enabled === false ? ", disabled" : ""})  →  send to ${trigger.queueUrl}`
+      );
+    case "schedule":
+      return `schedule ${trigger.rule} ${trigger.expression}${trigger.next ? `, next ${trigger.next}` : ""}  →  ${trigger.fire}`;
+  }
 }
 
 type Write = (text: string) => void;
@@ -154,10 +191,14 @@ export function humanReporter(write: Write, options: HumanReporterOptions): Repo
         lines.push(`  debugger  ${e.inspector}`);
         lines.push(dim("            attach VS Code or chrome://inspect; breakpoints go in the .ts source"));
       }
+      if (e.program) lines.push(`  program   ${e.program.main} (stack ${e.program.stack})`);
       lines.push("  functions");
       const width = Math.max(...e.functions.map((f) => f.name.length));
       for (const f of e.functions) {
-        lines.push(`    ${f.name.padEnd(width)}  ${dim(f.handler)}${f.url ? `  →  ${f.url}` : ""}`);
+        const own = f.triggers?.some((t) => t.kind === "http") ? "" : f.url ? `  →  ${f.url}` : "";
+        lines.push(`    ${f.name.padEnd(width)}  ${dim(f.handler)}${own}`);
+        for (const trigger of f.triggers ?? [])
+          lines.push(`    ${"".padEnd(width)}    ${describeTrigger(trigger)}`);
       }
       if (e.gateway) {
         const first = e.functions[0]?.name ?? "api";

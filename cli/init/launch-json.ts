@@ -32,12 +32,16 @@ function indented(value: unknown, unit: string, level: number): string {
 }
 
 /**
- * Adds the configuration to a launch.json's text (undefined: no file yet), keeping every other
- * configuration and every comment. Throws a SyntaxError when the text is not JSON with comments.
+ * Adds the configuration (by default the serve one) to a launch.json's text (undefined: no file yet),
+ * keeping every other configuration and every comment. Throws a SyntaxError when the text is not JSON
+ * with comments.
  */
-export function mergeLaunchJson(existing: string | undefined): LaunchMerge {
+export function mergeLaunchJson(
+  existing: string | undefined,
+  configuration: { name: string } = LAUNCH_CONFIGURATION,
+): LaunchMerge {
   if (existing === undefined || existing.trim() === "") {
-    const text = JSON.stringify({ version: "0.2.0", configurations: [LAUNCH_CONFIGURATION] }, null, 4);
+    const text = JSON.stringify({ version: "0.2.0", configurations: [configuration] }, null, 4);
     return { change: "created", text: text + "\n", kept: 0 };
   }
   const parsed = parseJsonc(existing) as { configurations?: unknown };
@@ -47,7 +51,7 @@ export function mergeLaunchJson(existing: string | undefined): LaunchMerge {
   const configurations = parsed.configurations ?? [];
   if (!Array.isArray(configurations)) throw new SyntaxError('"configurations" is not a list');
   const kept = configurations.length;
-  if (configurations.some((c) => (c as { name?: unknown } | null)?.name === LAUNCH_NAME)) {
+  if (configurations.some((c) => (c as { name?: unknown } | null)?.name === configuration.name)) {
     return { change: "unchanged", text: existing, kept };
   }
   const blanked = blankJsonc(existing);
@@ -56,14 +60,14 @@ export function mergeLaunchJson(existing: string | undefined): LaunchMerge {
   if (start === undefined) {
     const open = blanked.indexOf("{");
     const empty = blanked.slice(open + 1, closingBracket(blanked, open)).trim() === "";
-    const insert = `\n${unit}"configurations": [\n${indented(LAUNCH_CONFIGURATION, unit, 2)}\n${unit}]${empty ? "\n" : ","}`;
+    const insert = `\n${unit}"configurations": [\n${indented(configuration, unit, 2)}\n${unit}]${empty ? "\n" : ","}`;
     return { change: "added", text: existing.slice(0, open + 1) + insert + existing.slice(open + 1), kept };
   }
   if (kept === 0) {
     const close = closingBracket(blanked, start);
-    const list = `[\n${indented(LAUNCH_CONFIGURATION, unit, 2)}\n${unit}]`;
+    const list = `[\n${indented(configuration, unit, 2)}\n${unit}]`;
     return { change: "added", text: existing.slice(0, start) + list + existing.slice(close + 1), kept };
   }
-  const insert = `\n${indented(LAUNCH_CONFIGURATION, unit, 2)},`;
+  const insert = `\n${indented(configuration, unit, 2)},`;
   return { change: "added", text: existing.slice(0, start + 1) + insert + existing.slice(start + 1), kept };
 }

@@ -1,10 +1,9 @@
 import { performance } from "node:perf_hooks";
-import type { Worker } from "node:worker_threads";
 import { environmentHash } from "../../protocol/environment";
 import { MAX_RESPONSE_PAYLOAD_BYTES } from "../../protocol/limits";
 import type { InvokeOutcome, InvokeRequest, Job, Slot, WorkerPoolOptions } from "./invocation";
 import { LogLines, LogTail } from "./log-lines";
-import { spawnHandlerWorker } from "./handler-worker";
+import { spawnHandlerWorker, type HandlerWorker } from "./handler-worker";
 import type { InvokeMessage, WorkerMessage } from "./worker-messages";
 import {
   toLambdaError,
@@ -166,7 +165,7 @@ export class WorkerPool {
 
   private spawn(job: Job, key: string, identity: string): Slot | undefined {
     const { req } = job;
-    let worker: Worker;
+    let worker: HandlerWorker;
     try {
       worker = spawnHandlerWorker(req);
     } catch (error) {

@@ -91,6 +91,7 @@ export function createRelay(config: StubConfig, options: RelayOptions = {}): Rel
           }),
     target: broker.kind === "url" ? `the MQTT broker at ${broker.url}` : `AWS IoT Core at ${broker.endpoint}`,
     clientId: clientId(config.clientPrefix, "stub", envId),
+    pace: broker.kind === "iot",
     key: config.key,
     presenceTopic: topics.presence,
     responseTopic,

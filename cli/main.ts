@@ -44,6 +44,8 @@ Options of serve (a deployed stack) and status:
                                a VPC interface endpoint (TLS and SigV4 as for AWS IoT)
   --ca-file PATH               trust the certificate authorities in this PEM file (a private CA)
   --no-watch                   build once; do not rebuild on edits (serve)
+  --env KEY=VALUE              a local variable of every function, over its deployed ones (repeatable)
+  --env-file FILE              local variables from a file (default .pulumi-live/local.env, if it exists)
   --json                       print NDJSON events (serve) or one JSON object (status)
 
 Options of serve --local:
@@ -57,6 +59,7 @@ Options of serve --local:
   --concurrency N              local workers at most (default 16)
   --timeout SECONDS            the functions' timeout (default: the program's, else 3; 30 with --function)
   --env KEY=VALUE              an environment variable of every function (repeatable)
+  --env-file FILE              local variables over them, as for serve
   --no-watch                   build once; do not rebuild on edits
   --json                       print NDJSON events instead of lines for people
 
@@ -101,6 +104,7 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
       concurrency: { type: "string" },
       timeout: { type: "string" },
       env: { type: "string", multiple: true },
+      "env-file": { type: "string" },
       "http-source": { type: "string", multiple: true },
       "no-watch": { type: "boolean" },
       json: { type: "boolean" },
@@ -118,10 +122,15 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
     : humanReporter(stdout, { ...terminalOptions(process.stdout, process.env), cwd: process.cwd() });
   const inspect = values.inspect === "" ? true : values.inspect;
   const record = values["no-record"] ? false : wholeNumber("--record", values.record);
+<<<<<<< HEAD
   const stackFlags = (["only", "profile", "connections", "endpoint", "ca-file"] as const).filter(
     (f) => values[f] !== undefined,
   );
   const localFlags = (["function", "port", "broker", "timeout", "env", "http-source"] as const).filter(
+=======
+  const stackFlags = (["only", "profile"] as const).filter((f) => values[f] !== undefined);
+  const localFlags = (["function", "port", "broker", "timeout", "http-source"] as const).filter(
+>>>>>>> main
     (f) => values[f] !== undefined,
   );
   if (values.local && stackFlags.length > 0) {
@@ -147,6 +156,7 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
         concurrency: wholeNumber("--concurrency", values.concurrency),
         timeoutSeconds: wholeNumber("--timeout", values.timeout),
         env: values.env,
+        envFile: values["env-file"],
         watch: !values["no-watch"],
         inspect,
         record,
@@ -161,8 +171,13 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
           .map((name) => name.trim())
           .filter(Boolean),
         profile: values.profile,
+<<<<<<< HEAD
         endpoint: parseEndpointOptions(values.endpoint, values["ca-file"]),
         connections: wholeNumber("--connections", values.connections),
+=======
+        variables: values.env,
+        envFile: values["env-file"],
+>>>>>>> main
         concurrency: wholeNumber("--concurrency", values.concurrency),
         watch: !values["no-watch"],
         inspect,

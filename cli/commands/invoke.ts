@@ -2,6 +2,9 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { findProjectRoot } from "../../core/handler";
+import { readStack } from "../discovery/discover";
+import type { StackFunction } from "../discovery/stack-export";
 import { UserError } from "../user-error";
 import type { CommandIo } from "./command-io";
 import type { LambdaError } from "../../core/lambda-error";
@@ -11,9 +14,11 @@ export const INVOKE_HELP = `Usage: pulumi-live invoke <function> [--event FILE|-
 Invokes a function through Lambda's Invoke API, so the event travels through the deployed relay stub to
 your pulumi-live serve session, and prints the result and the tail of its log.
 
-  <function>        the deployed function's name or ARN (with --local: the name given to --function)
+  <function>        the LiveFunction's name in your Pulumi program (looked up in the stack of the project
+                    folder), or the deployed function's name or ARN (with --local: the name given to --function)
   --event FILE|-    the event: a JSON file, or - for standard input (default {})
-  --region REGION   the function's region (default: AWS_REGION or your profile's)
+  --stack NAME      the stack the LiveFunction is looked up in (default: the selected one)
+  --region REGION   the function's region (default: the LiveFunction's, AWS_REGION or your profile's)
   --local           invoke the local gateway of pulumi-live serve --local instead of AWS
   --endpoint URL    the local gateway (default http://127.0.0.1:3000)
   --json            one JSON document instead of lines for people
@@ -24,6 +29,36 @@ export const DEFAULT_LOCAL_ENDPOINT = "http://127.0.0.1:3000";
 export interface InvokeDeps {
   /** Where `--event -` reads from. @default process.stdin */
   stdin?: AsyncIterable<Buffer | string>;
+  /** Reads the project's stack (LiveFunction names). @default readStack (the pulumi CLI) */
+  readStack?: typeof readStack;
+}
+
+/**
+ * The deployed function a name means: a LiveFunction of the project folder's stack (by its name in the
+ * program) when there is one, else the name as given (a deployed name or ARN). Without a Pulumi project
+ * or a readable stack the name is taken as given, unless `--stack` asked for one.
+ */
+async function deployedFunction(
+  name: string,
+  stack: string | undefined,
+  io: CommandIo,
+  deps: InvokeDeps,
+): Promise<{ functionName: string; region?: string; liveFunction?: string }> {
+  if (name.startsWith("arn:") || (!stack && !findProjectRoot(io.cwd))) return { functionName: name };
+  let functions: StackFunction[];
+  try {
+    functions = (await (deps.readStack ?? readStack)({ cwd: io.cwd, stack, env: io.env })).functions;
+  } catch (error) {
+    if (stack) throw error;
+    return { functionName: name };
+  }
+  const fn = functions.find((f) => f.name === name);
+  if (!fn) return { functionName: name };
+  return {
+    functionName: fn.functionName,
+    region: fn.functionArn.split(":")[3] || undefined,
+    liveFunction: name,
+  };
 }
 
 async function readEvent(source: string | undefined, io: CommandIo, deps: InvokeDeps): Promise<string> {
@@ -82,6 +117,7 @@ export async function runInvokeCommand(
     allowPositionals: true,
     options: {
       event: { type: "string" },
+      stack: { type: "string" },
       region: { type: "string" },
       local: { type: "boolean" },
       endpoint: { type: "string" },
@@ -99,17 +135,25 @@ export async function runInvokeCommand(
   if (values.endpoint && !values.local) {
     throw new UserError("--endpoint is the local gateway's address: use it with --local.");
   }
-  const [name] = positionals;
+  if (values.stack && values.local) {
+    throw new UserError("--stack looks a LiveFunction up in a deployed stack: drop it with --local.");
+  }
+  const [given] = positionals;
   const payload = await readEvent(values.event, io, deps);
+  const deployed = values.local
+    ? { functionName: given }
+    : await deployedFunction(given, values.stack, io, deps);
+  const name = deployed.functionName;
+  const region = values.region ?? deployed.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
   const { InvokeCommand, LambdaClient } = await import("@aws-sdk/client-lambda");
   const endpoint = values.local ? (values.endpoint ?? DEFAULT_LOCAL_ENDPOINT) : undefined;
   const client = new LambdaClient({
     maxAttempts: 1,
     ...(endpoint
       ? { endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } }
-      : { region: values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION }),
+      : { region }),
   });
-  const target = endpoint ?? `AWS Lambda (${values.region ?? io.env.AWS_REGION ?? "your profile's region"})`;
+  const target = endpoint ?? `AWS Lambda (${region ?? "your profile's region"})`;
   let out;
   try {
     out = await client.send(
@@ -143,7 +187,8 @@ export async function runInvokeCommand(
     );
     return failed ? 1 : 0;
   }
-  const lines = [`${failed ? "✗" : "✓"} ${name} ${requestId ?? ""}  ${out.StatusCode ?? ""}`.trimEnd()];
+  const shown = deployed.liveFunction ? `${deployed.liveFunction} (${name})` : name;
+  const lines = [`${failed ? "✗" : "✓"} ${shown} ${requestId ?? ""}  ${out.StatusCode ?? ""}`.trimEnd()];
   if (failed) {
     const error = result as Partial<LambdaError>;
     lines.push(`  ${error.errorType ?? out.FunctionError}: ${error.errorMessage ?? text}`);

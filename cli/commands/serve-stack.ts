@@ -8,6 +8,7 @@ import { SpreadConnection } from "../spread-connection";
 import type { Reporter } from "../reporter";
 import { parseInspect } from "../debug/inspector";
 import { DEFAULT_KEEP } from "../record/invocation-record";
+import { localVariables } from "../runtime/local-variables";
 import { startLocalRuntime, type LocalBuilder } from "./local-runtime";
 import type { WorkerPool } from "../runtime/worker-pool";
 import { Session, type SessionEvents } from "../session";
@@ -32,6 +33,10 @@ export interface ServeStackOptions {
   concurrency?: number;
   /** Rebuild on edits. @default true */
   watch?: boolean;
+  /** The developer's local variables for every function (`--env KEY=VALUE`), over the env file's. */
+  variables?: string[];
+  /** `--env-file FILE`; `.pulumi-live/local.env` in the project folder when absent (if it exists). */
+  envFile?: string;
   reporter: Reporter;
   /** Environment of `pulumi` and of the credential chain; `process.env` by default. */
   env?: NodeJS.ProcessEnv;
@@ -89,6 +94,7 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
     throw new UserError(`--record takes how many records to keep per function, 1 or more (got ${record}).`);
   }
   const stack = await discoverStack({ stack: options.stack, cwd: options.cwd, only: options.only, env });
+  const local = localVariables(stack.root, { env: options.variables, envFile: options.envFile });
   const credentials = options.credentials ?? awsCredentials({ profile: options.profile, env });
   // Fail now, with the command that fixes it, rather than as a refused WebSocket handshake.
   await credentials.get();
@@ -113,6 +119,7 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
       concurrency,
       inspect,
       record,
+      localVariables: local,
       python: options.python,
       reporter,
       cleanup,

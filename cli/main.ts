@@ -122,15 +122,10 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
     : humanReporter(stdout, { ...terminalOptions(process.stdout, process.env), cwd: process.cwd() });
   const inspect = values.inspect === "" ? true : values.inspect;
   const record = values["no-record"] ? false : wholeNumber("--record", values.record);
-<<<<<<< HEAD
   const stackFlags = (["only", "profile", "connections", "endpoint", "ca-file"] as const).filter(
     (f) => values[f] !== undefined,
   );
-  const localFlags = (["function", "port", "broker", "timeout", "env", "http-source"] as const).filter(
-=======
-  const stackFlags = (["only", "profile"] as const).filter((f) => values[f] !== undefined);
   const localFlags = (["function", "port", "broker", "timeout", "http-source"] as const).filter(
->>>>>>> main
     (f) => values[f] !== undefined,
   );
   if (values.local && stackFlags.length > 0) {
@@ -171,13 +166,10 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
           .map((name) => name.trim())
           .filter(Boolean),
         profile: values.profile,
-<<<<<<< HEAD
         endpoint: parseEndpointOptions(values.endpoint, values["ca-file"]),
         connections: wholeNumber("--connections", values.connections),
-=======
         variables: values.env,
         envFile: values["env-file"],
->>>>>>> main
         concurrency: wholeNumber("--concurrency", values.concurrency),
         watch: !values["no-watch"],
         inspect,

@@ -6,9 +6,6 @@ export * from "./seal";
 export * from "./frame";
 export * from "./reassembly";
 export * from "./environment";
-<<<<<<< HEAD
 export * from "./pace";
-=======
 // What a local handler sees: the rule lives with the other local-run rules, in core/.
 export { localEnvironment } from "../core/local-environment";
->>>>>>> main

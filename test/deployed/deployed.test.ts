@@ -10,6 +10,7 @@ import path from "node:path";
 import { awsCredentials } from "../../cli/aws/credentials";
 import { startStackServer } from "../../cli/commands/serve-stack";
 import { Reassembler } from "../../protocol";
+import { PUBLIC_UNAVAILABLE_MESSAGE } from "../../stub/http-event";
 import { noSessionMessage } from "../../stub/relay";
 import { RecordingReporter } from "../helpers/recorder";
 import { demoProject, fakePulumi, writeExports } from "../discovery/fake-pulumi";
@@ -126,7 +127,9 @@ test.serial(
     const after = await invoke(hosts.api, functionUrlEvent(apiUrl, { name: "Bob" }));
     const unavailable = after.value as { statusCode: number; body: string };
     t.is(unavailable.statusCode, 503);
-    t.is(JSON.parse(unavailable.body).message, noSessionMessage("pulumi-live-demo/dev", "api"));
+    // The caller gets a plain 503; the function's log says why and what to run.
+    t.is(JSON.parse(unavailable.body).message, PUBLIC_UNAVAILABLE_MESSAGE);
+    t.true((after.logTail ?? "").includes(noSessionMessage("pulumi-live-demo/dev", "api")), after.logTail);
   },
 );
 

@@ -95,9 +95,10 @@ test("300 invocations a second for 10 s: every answer correct and exactly once, 
     standIn.events.filter((e) => e.type === "throttled"),
     [],
   );
-  // Served at the offered rate: a session that falls behind (one connection carries about 90 a second)
-  // answers the last requests of the 10 s many seconds after they were sent.
+  // Served at the offered rate. One connection answers at most 90 a second (the pace it keeps to), so
+  // 3000 answers take it at least 33 s and its last answer comes 23 s or more after it was asked for;
+  // eight take a ninth of that. The bound leaves room for a loaded machine (12 s seen under the full suite).
   const ms = outcomes.map((o) => o.ms).sort((a, b) => a - b);
   t.log(`from scheduled start to answer: p50 ${ms[1500]} ms, p99 ${ms[2970]} ms, max ${ms[2999]} ms`);
-  t.true(ms[2999] < 10_000, `the slowest answer took ${ms[2999]} ms`);
+  t.true(ms[2999] < 20_000, `the slowest answer took ${ms[2999]} ms`);
 });

@@ -7,6 +7,8 @@ export interface SessionConnection {
   publish(topic: string, payload: Buffer, retain?: boolean): Promise<void>;
   /** Stops publishing retained messages to `topic` (a newer session took it over). */
   releaseRetained(topic: string): void;
+  /** Calls `listener` after each reconnect that came without a session (subscriptions are restored). */
+  onResumed(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -95,6 +97,11 @@ export class SpreadConnection implements SessionConnection {
 
   releaseRetained(topic: string): void {
     this.connections[0].releaseRetained(topic);
+  }
+
+  /** The first connection's: it carries the presence, which its keeper reads again after a reconnect. */
+  onResumed(listener: () => void): () => void {
+    return this.connections[0].onResumed(listener);
   }
 
   /** Closes every connection, the one with the retained messages last; idempotent. */

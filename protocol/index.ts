@@ -7,5 +7,6 @@ export * from "./frame";
 export * from "./reassembly";
 export * from "./environment";
 export * from "./pace";
+export * from "./presence";
 // What a local handler sees: the rule lives with the other local-run rules, in core/.
 export { localEnvironment } from "../core/local-environment";

@@ -1,13 +1,13 @@
-import type { IotScope } from "../../sdk/iot-policy";
+import type { DeveloperScope } from "../../sdk/iot-policy";
 import type { StackRecord } from "../discovery/discover";
 import type { Refusal } from "../mqtt-connection";
 import { UserError } from "../user-error";
 
 /**
  * Where the stack's IoT resources live, from what the stack recorded: the account and partition from a
- * function's ARN, the region, topic prefix and client id prefix from the `Session`.
+ * function's ARN, the region, topic prefix and the sessions' client id prefix from the `Session`.
  */
-export function stackIotScope(record: StackRecord): IotScope {
+export function stackIotScope(record: StackRecord): DeveloperScope {
   const stackName = `${record.project}/${record.stack}`;
   if (!record.session) {
     throw new UserError(
@@ -24,8 +24,8 @@ export function stackIotScope(record: StackRecord): IotScope {
         "this version of pulumi-live: pulumi up",
     );
   }
-  const { region, prefix, clientPrefix } = record.session;
-  return { partition: arn[1], accountId: arn[2], region, prefix, clientPrefix };
+  const { region, prefix, sessionClientPrefix } = record.session;
+  return { partition: arn[1], accountId: arn[2], region, prefix, sessionClientPrefix };
 }
 
 /** The command that prints the policy, with the `--stack` given if any. */
@@ -37,7 +37,7 @@ export function policyCommand(stack?: string): string {
  * What to tell a developer whose identity IoT refused: the permission missing, on which resource, and the
  * command that prints the policy to attach.
  */
-export function explainRefusal(scope: IotScope, stack: string | undefined, refused: Refusal): string {
+export function explainRefusal(scope: DeveloperScope, stack: string | undefined, refused: Refusal): string {
   const arn = (kind: string, rest: string) =>
     `arn:${scope.partition}:iot:${scope.region}:${scope.accountId}:${kind}/${rest}`;
   const fix =

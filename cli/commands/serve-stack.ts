@@ -163,7 +163,7 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
                 region: recorded.region,
                 credentials,
               },
-              clientId: clientId(recorded.clientPrefix, "cli", index === 0 ? suffix : `${suffix}-${index}`),
+              clientId: clientId(recorded.sessionClientPrefix, index === 0 ? suffix : `${suffix}-${index}`),
               will: index === 0 ? will : undefined,
               keepAliveSeconds: options.keepAliveSeconds ?? 30,
               adjustConfig: options.adjustConfig,

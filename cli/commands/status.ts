@@ -65,7 +65,7 @@ async function readPresence(
       region: session.region,
       credentials,
     },
-    clientId: clientId(session.clientPrefix, "cli", `status-${randomBytes(4).toString("hex")}`),
+    clientId: clientId(session.sessionClientPrefix, `status-${randomBytes(4).toString("hex")}`),
     adjustConfig: options.adjustConfig,
     explainRefusal: (refused) => explainRefusal(stackIotScope(record), options.stack, refused),
   });

@@ -136,7 +136,7 @@ test.serial(
 test.serial("one function's role can neither read another's responses nor send its requests", async (t) => {
   const api = await roleIdentity(standIn, fns.api, moto);
   const { PULUMI_LIVE_PREFIX: prefix, PULUMI_LIVE_CLIENT_PREFIX: clientPrefix } = fns.api.environment;
-  const spy = await connectAs(standIn, api, { clientId: `${clientPrefix}stub-spy` });
+  const spy = await connectAs(standIn, api, { clientId: `${clientPrefix}spy` });
   t.teardown(() => spy.endAsync(true));
   for (const filter of [`${prefix}/res/worker/+`, `${prefix}/res/#`, `${prefix}/req/+`]) {
     const refused = await spy.subscribeAsync(filter, { qos: 1 }).then(
@@ -170,7 +170,8 @@ test.serial(
       cliEnv(pulumiEnv, none, dir),
     );
     t.deepEqual(await refused.exited, [2, null]);
-    const clientArn = standIn.arn("client", `${fns.api.environment.PULUMI_LIVE_CLIENT_PREFIX}cli-`);
+    const { sessionClientPrefix } = await outputsOf(exportFile, "pulumi-live:index:Session");
+    const clientArn = standIn.arn("client", sessionClientPrefix);
     t.regex(
       refused.stderr(),
       /your AWS identity needs iot:Connect on arn:aws:iot:eu-west-1:123456789012:client\//,
@@ -193,7 +194,7 @@ test.serial(
     t.deepEqual(await halfway.exited, [2, null]);
     t.regex(
       halfway.stderr(),
-      /needs iot:Subscribe on arn:aws:iot:eu-west-1:123456789012:topicfilter\/\$share\/[0-9a-f]+\/pulumi-live\/pulumi-live-demo\/dev\/req\/\+/,
+      /needs iot:Subscribe on arn:aws:iot:eu-west-1:123456789012:topicfilter\/\$share\/[0-9a-f]+\/pulumi-live\/acme\/pulumi-live-demo\/dev\/0a1b2c3d4e5f\/req\/\+/,
     );
     t.regex(halfway.stderr(), /pulumi-live policy --stack dev/);
   },
@@ -245,7 +246,7 @@ test.serial("an expired credential is renewed on reconnect", async (t) => {
 
   await new Promise((resolve) => setTimeout(resolve, 3_500));
   standIn.principals.expire(first.accessKeyId);
-  const cli = `${fns.worker.environment.PULUMI_LIVE_CLIENT_PREFIX}cli-${server.session.sessionId}`;
+  const cli = `${server.stack.session.sessionClientPrefix}${server.session.sessionId}`;
   const resumed = [1, 2].map((n) =>
     reporter.next(
       (e) => e.type === "status" && e.message.startsWith(`AWS IoT connection ${n}/2 resumed`),
@@ -256,7 +257,7 @@ test.serial("an expired credential is renewed on reconnect", async (t) => {
   // which the stub has once it acknowledges it.
   const topic = `${server.stack.session.prefix}/presence`;
   const before = await standIn.retained(topic);
-  const stub = `${fns.worker.environment.PULUMI_LIVE_CLIENT_PREFIX}stub-`;
+  const stub = fns.worker.environment.PULUMI_LIVE_CLIENT_PREFIX;
   const announced = standIn.acked((client, at, payload) => {
     if (!client.startsWith(stub) || at !== topic || payload.equals(before!)) return false;
     const message = new Reassembler(server.stack.session.key).push(at, payload);

@@ -12,7 +12,8 @@ const scope = {
   region: "eu-west-1",
   accountId: "123456789012",
   prefix: "pl/demo/dev",
-  clientPrefix: "pl-abc-",
+  stubClientPrefix: "pl-abc-",
+  sessionClientPrefix: "pl-abc-",
 };
 
 async function setup(

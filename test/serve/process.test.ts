@@ -5,6 +5,7 @@ import { mkdtemp, realpath, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { EventLog } from "../helpers/wait";
 import { IOT_URL_OVERRIDE_ENV } from "../../cli/aws/iot-override";
 import type { StackSession } from "../../cli/discovery/stack-export";
 import { parseKey } from "../../protocol";
@@ -57,25 +58,23 @@ async function spawnCli(t: { teardown(fn: () => unknown): void }, brokerUrl: str
     stdio: ["ignore", "pipe", "pipe"],
   });
   t.teardown(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"));
-  const lines: Line[] = [];
-  const waiters: { match: (l: Line) => boolean; resolve: (l: Line) => void }[] = [];
-  createInterface({ input: child.stdout! }).on("line", (text) => {
-    const line = JSON.parse(text) as Line;
-    lines.push(line);
-    for (const w of waiters.splice(0))
-      if (w.match(line)) w.resolve(line);
-      else waiters.push(w);
-  });
+  const log = new EventLog<Line>("output line");
+  createInterface({ input: child.stdout! }).on("line", (text) => log.push(JSON.parse(text) as Line));
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = once(child, "exit") as Promise<[number | null, string | null]>;
+  const exitedFirst = exited.then(([code]) => {
+    throw new Error(`exited with ${code} first; stderr:\n${stderr}`);
+  });
+  exitedFirst.catch(() => undefined);
+  // A line printed before the process exited is found even when the exit came first.
   const next = (match: (l: Line) => boolean) =>
-    new Promise<Line>((resolve, reject) => {
-      const seen = lines.find(match);
-      if (seen) return resolve(seen);
-      waiters.push({ match, resolve });
-      void exited.then(([code]) => reject(new Error(`exited with ${code} first; stderr:\n${stderr}`)));
+    Promise.race([log.next(match, { seen: true, timeoutMs: 30_000 }), exitedFirst]).catch((error: Error) => {
+      const seen = log.events.find(match);
+      if (seen) return seen;
+      throw error;
     });
+  const lines = log.events;
   return { child, lines, next, exited, stderr: () => stderr, project };
 }
 

@@ -12,7 +12,8 @@ import { startBroker } from "../../cli/local/broker";
 import type { GoodBuild } from "../../cli/runtime/builder";
 import type { InvokeOutcome } from "../../cli/runtime/worker-pool";
 import { Session } from "../../cli/session";
-import { apiRequest, connectTo, quietEvents, waiter } from "./harness";
+import { Changes } from "../helpers/wait";
+import { apiRequest, connectTo, quietEvents } from "./harness";
 
 test("closing with a request under way: presence goes draining, the request is answered, then offline", async (t) => {
   const broker = await startBroker();
@@ -56,13 +57,13 @@ test("closing with a request under way: presence goes draining, the request is a
   const responseTopic = topics.response("api", "env1");
   const reassembler = new Reassembler(key);
   const seen: string[] = [];
-  const arrivals = waiter();
+  const arrivals = new Changes();
   client.on("message", (topic, payload) => {
     const message: Message | undefined = reassembler.push(topic, payload);
     if (message?.type === "presence")
       seen.push(message.online ? (message.draining ? "draining" : "online") : "offline");
     if (message?.type === "response") seen.push(`response ${String(message.result)}`);
-    arrivals.notify();
+    arrivals.changed();
   });
   const until = (entry: string) =>
     arrivals.until(

@@ -49,26 +49,3 @@ export function apiRequest(requestId: string, responseTopic: string, sessionId: 
     environment,
   };
 }
-
-/**
- * A bounded wait on something messages change: call `notify()` after each message; `until` resolves
- * once `done()` holds, rejecting with `describe()` after 5 s.
- */
-export function waiter() {
-  let notify = () => undefined as void;
-  return {
-    notify: () => notify(),
-    until(done: () => boolean, describe: () => string): Promise<void> {
-      return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(describe())), 5000);
-        notify = () => {
-          if (done()) {
-            clearTimeout(timer);
-            resolve();
-          }
-        };
-        notify();
-      });
-    },
-  };
-}

@@ -2,7 +2,9 @@ import test from "ava";
 import mqtt from "mqtt";
 import { generateKey, Reassembler, stackTopics, topicPrefix } from "../../protocol";
 import { startBroker } from "../../cli/local/broker";
-import { Session } from "../../cli/session";
+import type { MqttConnection } from "../../cli/mqtt-connection";
+import { Session, type SessionOptions } from "../../cli/session";
+import { Changes } from "../helpers/wait";
 import { connectTo, quietEvents } from "./harness";
 
 /** A started session with no functions on a local broker, closed in teardown. */
@@ -11,6 +13,7 @@ async function startSession(
   brokerUrl: string,
   key: Buffer,
   prefix: string,
+  connect: SessionOptions["connect"] = connectTo(brokerUrl, "presence", "test"),
 ) {
   const session = new Session({
     key,
@@ -18,11 +21,48 @@ async function startSession(
     functions: [],
     runner: { invoke: () => Promise.reject(new Error("not used")) },
     events: quietEvents(),
-    connect: connectTo(brokerUrl, "presence", "test"),
+    connect,
   });
   await session.start();
   t.teardown(() => session.close());
   return session;
+}
+
+/**
+ * A session's connection as the session uses it, which also tells the test what the session published
+ * and, once the session's handler has returned, each message it received: whatever the session answers
+ * to a message it has published by then (it publishes from inside the handler).
+ */
+function watchedConnection(brokerUrl: string) {
+  const published: string[] = [];
+  const handled: { topic: string; payload: Buffer }[] = [];
+  const changes = new Changes();
+  const connect: SessionOptions["connect"] = async (will, suffix) => {
+    const connection = await connectTo(brokerUrl, "presence", "test")(will, suffix);
+    const subscribe: MqttConnection["subscribe"] = (filter, onMessage, atMostOnce) =>
+      connection.subscribe(
+        filter,
+        (topic, payload, retain) => {
+          onMessage(topic, payload, retain);
+          handled.push({ topic, payload });
+          changes.changed();
+        },
+        atMostOnce,
+      );
+    const publish: MqttConnection["publish"] = (topic, payload, retain) => {
+      published.push(topic);
+      return connection.publish(topic, payload, retain);
+    };
+    return new Proxy(connection, {
+      get(target, property) {
+        if (property === "subscribe") return subscribe;
+        if (property === "publish") return publish;
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  };
+  return { connect, published, handled, changes };
 }
 
 test("a session announces itself again when someone else clears the presence", async (t) => {
@@ -36,23 +76,17 @@ test("a session announces itself again when someone else clears the presence", a
   t.teardown(() => client.endAsync());
   const reassembler = new Reassembler(key);
   const seen: string[] = [];
-  let onSeen = () => undefined as void;
+  const arrivals = new Changes();
   client.on("message", (_topic, payload) => {
     const message = payload.length ? reassembler.push(topic, payload) : undefined;
     seen.push(message?.type === "presence" ? `${message.sessionId}:${message.online}` : "cleared");
-    onSeen();
+    arrivals.changed();
   });
   const next = (count: number) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`saw only ${seen.join(", ")}`)), 5000);
-      onSeen = () => {
-        if (seen.length >= count) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      onSeen();
-    });
+    arrivals.until(
+      () => seen.length >= count,
+      () => `saw only ${seen.join(", ")}`,
+    );
   await client.subscribeAsync(topic, { qos: 1 });
   await next(1);
   t.deepEqual(seen, [`${session.sessionId}:true`]);
@@ -67,16 +101,27 @@ test("two sessions on one prefix with different keys do not answer each other's 
   const broker = await startBroker();
   t.teardown(() => broker.close());
   const prefix = topicPrefix("presence", "keys");
-  const start = () => startSession(t, broker.url, generateKey(), prefix);
-  const client = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
-  t.teardown(() => client.endAsync());
-  let published = 0;
-  client.on("message", () => published++);
-  await client.subscribeAsync(stackTopics(prefix).presence, { qos: 1 });
-  const first = await start();
-  const second = await start();
-  // Absence of a ping-pong can only be shown over time: a bounded wait, then the count.
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  t.true(published <= 2, `${published} presence messages in 500 ms`);
-  t.is(first.drops.foreign + second.drops.foreign >= 1, true);
+  const topic = stackTopics(prefix).presence;
+  const keys = [generateKey(), generateKey()];
+  const watched = [watchedConnection(broker.url), watchedConnection(broker.url)];
+  const sessions = [
+    await startSession(t, broker.url, keys[0], prefix, watched[0].connect),
+    await startSession(t, broker.url, keys[1], prefix, watched[1].connect),
+  ];
+  // The second finds the first's retained presence when it subscribes; the first receives the second's
+  // announcement. Neither can open the other's: wait until each has handled one such message.
+  const sealedWith = (key: Buffer) => (m: { topic: string; payload: Buffer }) =>
+    m.topic === topic && m.payload.length > 0 && new Reassembler(key).push(topic, m.payload) !== undefined;
+  for (const [i, other] of [1, 0].entries()) {
+    await watched[i].changes.until(
+      () => watched[i].handled.some(sealedWith(keys[other])),
+      () => `session ${i} handled no presence of session ${other}`,
+    );
+  }
+  // Each published its presence once, on start, and did not answer the other's: no ping-pong.
+  t.deepEqual(
+    watched.map((w) => w.published.filter((published) => published === topic).length),
+    [1, 1],
+  );
+  t.true(sessions.every((session) => session.drops.foreign >= 1));
 });

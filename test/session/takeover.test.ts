@@ -11,7 +11,8 @@ import {
 } from "../../protocol";
 import { startBroker } from "../../cli/local/broker";
 import { Session } from "../../cli/session";
-import { apiRequest, connectTo, quietEvents, waiter } from "./harness";
+import { Changes } from "../helpers/wait";
+import { apiRequest, connectTo, quietEvents } from "./harness";
 
 test("after a takeover a session runs nothing more: it redirects requests addressed to it and ignores others'", async (t) => {
   const broker = await startBroker();
@@ -49,12 +50,12 @@ test("after a takeover a session runs nothing more: it redirects requests addres
   const responseTopic = topics.response("api", "env1");
   const reassembler = new Reassembler(key);
   const replies: Message[] = [];
-  const arrivals = waiter();
+  const arrivals = new Changes();
   client.on("message", (topic, payload) => {
     const message = reassembler.push(topic, payload);
     if (topic === responseTopic && message) {
       replies.push(message);
-      arrivals.notify();
+      arrivals.changed();
     }
   });
   await client.subscribeAsync(responseTopic, { qos: 1 });

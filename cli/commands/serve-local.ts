@@ -60,7 +60,6 @@ export interface ResolvedServeLocalOptions {
   watch: boolean;
   inspect?: InspectAddress;
   record: number | false;
-  reporter: Reporter;
 }
 
 export interface LocalServer {
@@ -90,7 +89,10 @@ function positiveInteger(
   return n;
 }
 
-export function resolveServeLocalOptions(options: ServeLocalOptions): ResolvedServeLocalOptions {
+/** Resolves the options, reporting every problem in one `UserError`. */
+export function resolveServeLocalOptions(
+  options: Omit<ServeLocalOptions, "reporter">,
+): ResolvedServeLocalOptions {
   const cwd = path.resolve(options.cwd ?? process.cwd());
   const problems: string[] = [];
   const specs: FunctionSpec[] = [];
@@ -148,9 +150,8 @@ export function resolveServeLocalOptions(options: ServeLocalOptions): ResolvedSe
     watch: options.watch ?? true,
     inspect,
     record: options.record ?? DEFAULT_KEEP,
-    reporter: options.reporter,
   };
-  if (problems.length > 0) throw new UserError(problems.join("\n"));
+  if (problems.length > 0) throw new UserError(problems);
   return resolved;
 }
 
@@ -160,7 +161,7 @@ export function resolveServeLocalOptions(options: ServeLocalOptions): ResolvedSe
  */
 export async function startLocalServer(input: ServeLocalOptions): Promise<LocalServer> {
   const options = resolveServeLocalOptions(input);
-  const { reporter } = options;
+  const { reporter } = input;
   const project = path.basename(options.cwd);
   const stack = "local";
   const key = generateKey();

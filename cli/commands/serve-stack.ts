@@ -5,7 +5,7 @@ import { discoverStack, type DiscoveredStack } from "../discovery/discover";
 import { MqttConnection } from "../mqtt-connection";
 import type { Reporter } from "../reporter";
 import type { FunctionBuilder } from "../runtime/builder";
-import { parseInspect } from "../debug/inspector";
+import { parseInspect, type InspectAddress } from "../debug/inspector";
 import { DEFAULT_KEEP } from "../record/invocation-record";
 import { startLocalRuntime } from "./local-runtime";
 import type { WorkerPool } from "../runtime/worker-pool";
@@ -56,6 +56,31 @@ export interface StackServer {
   close(): Promise<void>;
 }
 
+/** The options of `serve` (a deployed stack) checked: every problem in one `UserError`. */
+export function resolveServeStackOptions(options: Omit<ServeStackOptions, "reporter">): {
+  concurrency: number;
+  inspect?: InspectAddress;
+  record: number | false;
+} {
+  const problems: string[] = [];
+  const concurrency = options.concurrency ?? 16;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    problems.push(`--concurrency must be a whole number ≥ 1 (got ${options.concurrency}).`);
+  }
+  let inspect: InspectAddress | undefined;
+  try {
+    if (options.inspect !== undefined) inspect = parseInspect(options.inspect);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  const record = options.record ?? DEFAULT_KEEP;
+  if (record !== false && (!Number.isInteger(record) || record < 1)) {
+    problems.push(`--record takes how many records to keep per function, 1 or more (got ${record}).`);
+  }
+  if (problems.length > 0) throw new UserError(problems);
+  return { concurrency, inspect, record };
+}
+
 /**
  * Serves a deployed stack's live functions: discovery through the pulumi CLI, the developer's AWS
  * credentials, builds and workers, and a session on the stack's AWS IoT endpoint. A newer session of the
@@ -64,19 +89,20 @@ export interface StackServer {
 export async function startStackServer(options: ServeStackOptions): Promise<StackServer> {
   const { reporter } = options;
   const env = options.env ?? process.env;
-  const concurrency = options.concurrency ?? 16;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new UserError(`--concurrency must be a whole number ≥ 1 (got ${options.concurrency}).`);
-  }
-  const inspect = options.inspect === undefined ? undefined : parseInspect(options.inspect);
-  const record = options.record ?? DEFAULT_KEEP;
-  if (record !== false && (!Number.isInteger(record) || record < 1)) {
-    throw new UserError(`--record takes how many records to keep per function, 1 or more (got ${record}).`);
-  }
-  const stack = await discoverStack({ stack: options.stack, cwd: options.cwd, only: options.only, env });
+  const { concurrency, inspect, record } = resolveServeStackOptions(options);
   const credentials = options.credentials ?? awsCredentials({ profile: options.profile, env });
-  // Fail now, with the command that fixes it, rather than as a refused WebSocket handshake.
-  await credentials.get();
+  // Both asked at once, so a user with no stack selected and an expired SSO session hears of both. The
+  // credentials are fetched now to fail with the command that fixes it, not as a refused handshake.
+  const [discovered, signedIn] = await Promise.allSettled([
+    discoverStack({ stack: options.stack, cwd: options.cwd, only: options.only, env }),
+    credentials.get(),
+  ]);
+  const failures = [discovered, signedIn].flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
+  const bug = failures.find((e) => !(e instanceof UserError));
+  if (bug !== undefined) throw bug;
+  const problems = UserError.combine(failures);
+  if (problems) throw problems;
+  const stack = (discovered as PromiseFulfilledResult<DiscoveredStack>).value;
   const adjustConfig = options.adjustConfig ?? iotUrlOverride(env);
   if (adjustConfig && !options.adjustConfig) {
     reporter.status({ message: `${IOT_URL_OVERRIDE_ENV} is set: connecting to a test broker, not AWS IoT` });

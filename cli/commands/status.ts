@@ -4,6 +4,7 @@ import { awsCredentials, type CredentialsSource } from "../aws/credentials";
 import { iotUrlOverride, type AdjustConfig } from "../aws/iot-override";
 import { handlerExists, readStack } from "../discovery/discover";
 import { MqttConnection } from "../mqtt-connection";
+import { defineCommand } from "../command-line/command";
 
 export interface StatusOptions {
   stack?: string;
@@ -137,3 +138,47 @@ export function formatStatus(status: StackStatus, now = Date.now()): string {
   if (status.functions.length === 0) lines.push("  (none: the stack has no LiveFunction)");
   return lines.join("\n") + "\n";
 }
+
+export const statusCommand = defineCommand<StatusOptions & { json: boolean }>({
+  name: "status",
+  summary: "the stack's live functions, whether a session serves them and whose",
+  usage: ["[--stack NAME] [--cwd DIR] [--profile NAME] [--json]"],
+  description:
+    "Reads the stack through the pulumi CLI and the stack's retained presence on AWS IoT: the live functions, " +
+    "whether their source is here, and the session serving them (its host, pid and since when).",
+  options: [
+    {
+      name: "stack",
+      takes: "value",
+      placeholder: "NAME",
+      description: "the Pulumi stack",
+      default: "the selected one",
+    },
+    {
+      name: "cwd",
+      takes: "value",
+      placeholder: "DIR",
+      description: "the Pulumi project folder",
+      default: "the current one",
+    },
+    {
+      name: "profile",
+      takes: "value",
+      placeholder: "NAME",
+      description: "the AWS profile",
+      default: "AWS_PROFILE, then the default chain",
+    },
+    { name: "json", description: "one JSON object instead of lines for people" },
+  ],
+  read: (args) => ({
+    stack: args.value("stack"),
+    cwd: args.value("cwd"),
+    profile: args.value("profile"),
+    json: args.flag("json"),
+  }),
+  async run({ json, ...options }, io) {
+    const result = await stackStatus({ ...options, env: io.env });
+    io.stdout(json ? JSON.stringify(result) + "\n" : formatStatus(result));
+    return 0;
+  },
+});

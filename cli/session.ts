@@ -145,7 +145,11 @@ export class Session {
       if (!message) return;
       if (message.type !== "request" || topic !== this.topics.request(message.functionId)) {
         this.counters.foreign++;
-        this.options.events.drop({ reason: `unexpected ${message.type} message`, topic });
+        this.options.events.drop({
+          reason: "unexpected-message",
+          detail: `a ${message.type} message on the request topic`,
+          topic,
+        });
         return;
       }
       const work = this.onRequest(message).catch((error) => {
@@ -158,7 +162,7 @@ export class Session {
       this.inflight.add(work);
       void work.finally(() => this.inflight.delete(work));
     } catch (error) {
-      this.options.events.drop({ reason: String(error), topic });
+      this.options.events.drop({ reason: "unreadable", detail: String(error), topic });
     }
   }
 
@@ -197,15 +201,26 @@ export class Session {
     if (!fn || !request.responseTopic.startsWith(`${this.topics.prefix}/res/`)) {
       this.counters.foreign++;
       this.options.events.drop({
-        reason: `no served function "${request.functionId}"`,
-        topic: request.functionId,
+        reason: "unknown-function",
+        detail: fn
+          ? `a request whose response topic is not this stack's: ${request.responseTopic}`
+          : `a request for "${request.functionId}", which this session does not serve`,
+        functionId: request.functionId,
+        function: fn?.name,
+        requestId: request.requestId,
       });
       return;
     }
     if (request.deadline <= now) {
       // A late delivery or a replayed capture: executing it would serve nobody.
       this.counters.expired++;
-      this.options.events.drop({ reason: `request ${request.requestId} past its deadline`, topic: fn.name });
+      this.options.events.drop({
+        reason: "expired",
+        detail: `request ${request.requestId} arrived after its deadline`,
+        functionId: request.functionId,
+        function: fn.name,
+        requestId: request.requestId,
+      });
       return;
     }
     if (request.sessionId && request.sessionId !== this.sessionId) {
@@ -243,7 +258,8 @@ export class Session {
       name: fn.name,
       requestId: request.requestId,
       envId: request.envId,
-      bytes: JSON.stringify(request.event)?.length ?? 0,
+      // Bytes, as Lambda counts its payload limit; a string's length counts UTF-16 units.
+      bytes: Buffer.byteLength(JSON.stringify(request.event) ?? ""),
     });
     let served: ServedInvocation;
     try {

@@ -10,6 +10,7 @@ import type { Reporter } from "../reporter";
 import { FunctionBuilder } from "../runtime/builder";
 import { WorkerPool } from "../runtime/worker-pool";
 import type { ServedFunction } from "../session";
+import type { Teardown } from "../teardown";
 
 /** One function to serve from local source. */
 export interface LocalSource {
@@ -32,7 +33,7 @@ export interface LocalRuntimeOptions {
   record: number | false;
   reporter: Reporter;
   /** Teardown steps, run in reverse order by the caller's close(). */
-  cleanup: (() => Promise<unknown>)[];
+  cleanup: Teardown;
 }
 
 export interface LocalRuntime {
@@ -67,7 +68,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           onError: (message) => reporter.status({ message }),
         });
   // Registered first, so it runs last: after the session has answered what was in flight.
-  if (recorder) cleanup.push(() => recorder.flush());
+  if (recorder) cleanup.add("the invocation records", () => recorder.flush());
 
   const builders = new Map<string, FunctionBuilder>();
   const served: ServedFunction[] = [];
@@ -91,7 +92,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         first = false;
       },
     });
-    cleanup.push(() => builder.dispose());
+    cleanup.add(`the build of ${fn.name}`, () => builder.dispose());
     builders.set(fn.name, builder);
     served.push({
       name: fn.name,
@@ -109,6 +110,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     debugging,
     onDeadlinePassed: (e) => reporter.status({ message: deadlinePassedMessage(e) }),
   });
-  cleanup.push(() => pool.close());
+  cleanup.add("the worker pool", () => pool.close());
   return { builders, served, pool, recorder, inspector };
 }

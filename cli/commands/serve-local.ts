@@ -11,6 +11,7 @@ import type { FunctionBuilder } from "../runtime/builder";
 import { parseFunctionSpec, type FunctionSpec } from "../runtime/handler-spec";
 import type { WorkerPool } from "../runtime/worker-pool";
 import { Session } from "../session";
+import { Teardown, teardownMessage } from "../teardown";
 import { UserError } from "../user-error";
 import { parseInspect, type InspectAddress } from "../debug/inspector";
 import { DEFAULT_KEEP } from "../record/invocation-record";
@@ -167,10 +168,10 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
   const key = generateKey();
   const prefix = topicPrefix(project, stack);
   const clientPrefix = clientIdPrefix(project, stack);
-  const cleanup: (() => Promise<unknown>)[] = [];
-  const closeAll = async () => {
-    for (const step of cleanup.reverse()) await step().catch(() => undefined);
-  };
+  const cleanup = new Teardown();
+  // Every part is closed, and a part that fails to close is reported, not swallowed.
+  const closeAll = () =>
+    cleanup.run((what, error) => reporter.error({ message: teardownMessage(what, error) }));
   try {
     const { builders, served, pool, recorder, inspector } = await startLocalRuntime({
       functions: options.specs.map((spec) => ({ ...spec, functionId: functionId(spec.name) })),
@@ -185,7 +186,7 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
     const broker = options.broker
       ? { url: options.broker, close: async () => undefined }
       : await startBroker({});
-    cleanup.push(() => broker.close());
+    cleanup.add("the broker", () => broker.close());
 
     const session = new Session({
       key,
@@ -199,11 +200,10 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
           target: { kind: "broker", url: broker.url },
           clientId: clientId(clientPrefix, "cli", suffix),
           will,
-          onStatus: (s) =>
-            reporter.status({ message: `broker connection ${s.state}${s.detail ? `: ${s.detail}` : ""}` }),
+          onStatus: (s) => reporter.status({ kind: "connection", target: "broker", ...s }),
         }),
     });
-    cleanup.push(() => session.close());
+    cleanup.add("the session", () => session.close());
     await session.start();
 
     const invokers = new Map<string, Invoker>();
@@ -224,7 +224,7 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
           [STUB_ENV.brokerUrl]: broker.url,
         },
       });
-      cleanup.push(() => local.close());
+      cleanup.add(`the Lambda-like environments of ${spec.name}`, () => local.close());
       invokers.set(spec.name, local);
     }
     const gateway = await startGateway({
@@ -238,7 +238,7 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
         reporter.status({ message: `gateway answered ${r.method} ${r.path} with ${r.status}${why}` });
       },
     });
-    cleanup.push(() => gateway.close());
+    cleanup.add("the gateway", () => gateway.close());
 
     reporter.ready({
       ...(inspector ? { inspector } : {}),

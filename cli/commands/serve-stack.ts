@@ -10,6 +10,7 @@ import { DEFAULT_KEEP } from "../record/invocation-record";
 import { startLocalRuntime } from "./local-runtime";
 import type { WorkerPool } from "../runtime/worker-pool";
 import { Session, type SessionEvents } from "../session";
+import { Teardown, teardownMessage } from "../teardown";
 import { UserError } from "../user-error";
 
 /** `pulumi-live serve` (a deployed stack) options as given on the command line. */
@@ -108,10 +109,10 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
     reporter.status({ message: `${IOT_URL_OVERRIDE_ENV} is set: connecting to a test broker, not AWS IoT` });
   }
 
-  const cleanup: (() => Promise<unknown>)[] = [];
-  const closeAll = async () => {
-    for (const step of cleanup.reverse()) await step().catch(() => undefined);
-  };
+  const cleanup = new Teardown();
+  // Every part is closed, and a part that fails to close is reported, not swallowed.
+  const closeAll = () =>
+    cleanup.run((what, error) => reporter.error({ message: teardownMessage(what, error) }));
   try {
     const { builders, served, pool, recorder, inspector } = await startLocalRuntime({
       functions: stack.functions,
@@ -154,15 +155,12 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
           will,
           keepAliveSeconds: options.keepAliveSeconds ?? 30,
           adjustConfig,
-          onStatus: (s) =>
-            reporter.status({
-              message: `AWS IoT connection ${s.state}${s.detail ? `: ${s.detail}` : ""}`,
-            }),
+          onStatus: (s) => reporter.status({ kind: "connection", target: "AWS IoT", ...s }),
         });
         return connection;
       },
     });
-    cleanup.push(() => session.close());
+    cleanup.add("the session", () => session.close());
     await session.start().catch((error: Error) => {
       throw new UserError(
         `${error.message}\nCheck that your AWS identity may use the stack's IoT topics (the IAM policy in ` +

@@ -1,3 +1,8 @@
+import type { ALBResult, APIGatewayProxyResult, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+
+/** A response for one of the HTTP front doors (@types/aws-lambda's shapes). */
+export type HttpErrorResponse = APIGatewayProxyStructuredResultV2 | APIGatewayProxyResult | ALBResult;
+
 /** The HTTP front doors of Lambda whose events want an HTTP response rather than a thrown error. */
 export type HttpEventKind = "http-api" | "rest-api" | "alb";
 
@@ -19,11 +24,7 @@ export function httpEventKind(event: unknown): HttpEventKind | undefined {
 }
 
 /** A 503 in the shape the front door expects, carrying the message as API Gateway's own errors do. */
-export function unavailableResponse(
-  kind: HttpEventKind,
-  event: unknown,
-  message: string,
-): Record<string, unknown> {
+export function unavailableResponse(kind: HttpEventKind, event: unknown, message: string): HttpErrorResponse {
   const body = JSON.stringify({ message });
   const contentType = "application/json";
   if (kind === "alb") {

@@ -3,6 +3,7 @@
  * Lambda proxy integration receives, and the function's result becomes the HTTP response API Gateway
  * would send. Pure functions.
  */
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
 
 /** An HTTP request as the gateway received it. */
 export interface HttpRequest {
@@ -27,29 +28,7 @@ export interface HttpRequest {
 }
 
 /** The event a Lambda proxy integration receives (payload format 2.0, `$default` route). */
-export interface HttpApiEvent {
-  version: "2.0";
-  routeKey: "$default";
-  rawPath: string;
-  rawQueryString: string;
-  cookies?: string[];
-  headers: Record<string, string>;
-  queryStringParameters?: Record<string, string>;
-  requestContext: {
-    accountId: string;
-    apiId: string;
-    domainName: string;
-    domainPrefix: string;
-    http: { method: string; path: string; protocol: string; sourceIp: string; userAgent: string };
-    requestId: string;
-    routeKey: "$default";
-    stage: "$default";
-    time: string;
-    timeEpoch: number;
-  };
-  body?: string;
-  isBase64Encoded: boolean;
-}
+export type HttpApiEvent = APIGatewayProxyEventV2;
 
 /** The HTTP response to send; `set-cookie` may hold several values. */
 export interface HttpResponse {

@@ -1,16 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SESSION_TYPE } from "../core/names";
+import type { SessionRecord } from "../core/stack-record";
 
 /** What the `Session` records besides its key: everything a stub or the CLI needs to find the stack. */
-export interface SessionInputs {
-  prefix: string;
-  clientPrefix: string;
-  endpoint: string;
-  region: string;
-  project: string;
-  stack: string;
-  protocolVersion: number;
-}
+export type SessionInputs = SessionRecord;
 
 /** The `Session`'s state: its inputs plus the session key (base64 of 32 random bytes). */
 export interface SessionOutputs extends SessionInputs {

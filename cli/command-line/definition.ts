@@ -58,8 +58,8 @@ export interface CommandDefinition {
  * the user can fix goes to `problems`, with its fix), and how it runs. `D` are what tests inject.
  */
 export interface CommandSpec<O, D = object> extends CommandDefinition {
-  read(args: ParsedArgs, problems: string[], io: CommandIo): O;
-  run(options: O, io: CommandIo, deps: D): Promise<number>;
+  read: (args: ParsedArgs, problems: string[], io: CommandIo) => O;
+  run: (options: O, io: CommandIo, deps: D) => Promise<number>;
 }
 
 /** The option every command has. */

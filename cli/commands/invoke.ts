@@ -17,7 +17,8 @@ async function readEvent(source: string | undefined, io: CommandIo, deps: Invoke
   if (source === undefined) return "{}";
   let text = "";
   if (source === "-") {
-    for await (const chunk of deps.stdin ?? process.stdin) text += chunk.toString();
+    const input: AsyncIterable<Buffer | string> = deps.stdin ?? process.stdin;
+    for await (const chunk of input) text += chunk.toString();
   } else {
     try {
       text = await readFile(path.resolve(io.cwd, source), "utf8");

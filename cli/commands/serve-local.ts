@@ -184,7 +184,7 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
       cleanup,
     });
     const broker = options.broker
-      ? { url: options.broker, close: async () => undefined }
+      ? { url: options.broker, close: () => Promise.resolve() }
       : await startBroker({});
     cleanup.add("the broker", () => broker.close());
 

@@ -98,9 +98,12 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
     discoverStack({ stack: options.stack, cwd: options.cwd, only: options.only, env }),
     credentials.get(),
   ]);
-  const failures = [discovered, signedIn].flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
-  const bug = failures.find((e) => !(e instanceof UserError));
-  if (bug !== undefined) throw bug;
+  const failures = [discovered, signedIn].flatMap((r): unknown[] =>
+    r.status === "rejected" ? [r.reason] : [],
+  );
+  // A failure that is not the user's is a bug: it goes out as it is, with its stack.
+  const bugs = failures.filter((e) => !(e instanceof UserError));
+  if (bugs.length > 0) throw bugs[0];
   const problems = UserError.combine(failures);
   if (problems) throw problems;
   const stack = (discovered as PromiseFulfilledResult<DiscoveredStack>).value;

@@ -75,7 +75,7 @@ function urnParts(urn: string): { stack: string; project: string; name: string }
 export function parseStackExport(json: string, stackLabel: string): ParsedStack {
   let exported: { deployment?: { resources?: StateResource[] } };
   try {
-    exported = JSON.parse(json);
+    exported = JSON.parse(json) as typeof exported;
   } catch (error) {
     throw new UserError(
       `pulumi stack export printed something that is not JSON (${(error as Error).message}). ` +

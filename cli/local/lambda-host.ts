@@ -78,6 +78,7 @@ function call(handler: Handler, event: unknown, context: Record<string, unknown>
     const done = (error?: unknown, result?: unknown): void => {
       if (settled) return;
       settled = true;
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- Lambda fails with the value as given
       if (error !== undefined && error !== null) reject(error);
       else resolve(result);
     };

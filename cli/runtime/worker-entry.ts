@@ -75,6 +75,7 @@ function invoke(fn: Handler, message: InvokeMessage): Promise<unknown> {
     const callback: Callback = (error, result) => {
       if (settled) return;
       settled = true;
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- Lambda fails with the value as given
       if (error !== undefined && error !== null) reject(error);
       else resolve(result);
     };
@@ -151,12 +152,12 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 function captureOutput(): void {
   for (const stream of ["stdout", "stderr"] as const) {
     const target = process[stream];
-    target.write = ((chunk: string | Uint8Array, encoding?: unknown, done?: unknown): boolean => {
+    target.write = (chunk: string | Uint8Array, encoding?: unknown, done?: unknown): boolean => {
       const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
       post({ type: "log", stream, text });
       const callback = typeof encoding === "function" ? encoding : done;
-      if (typeof callback === "function") process.nextTick(callback as () => void);
+      if (typeof callback === "function") process.nextTick(callback);
       return true;
-    }) as typeof target.write;
+    };
   }
 }

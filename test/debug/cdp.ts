@@ -18,7 +18,7 @@ export class Cdp {
   private readonly workerCalls = new Map<number, { resolve(v: Params): void; reject(e: Error): void }>();
 
   private constructor(private readonly socket: WebSocket) {
-    socket.on("message", (data) => this.receive(JSON.parse(String(data)) as Params));
+    socket.on("message", (data: Buffer) => this.receive(JSON.parse(data.toString("utf8")) as Params));
   }
 
   static async connect(url: string): Promise<Cdp> {

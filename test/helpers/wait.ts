@@ -31,7 +31,7 @@ export function within<T>(
       } catch (error) {
         done = true;
         clearTimeout(timer);
-        reject(error as Error);
+        reject(error);
         return;
       }
       if (value === undefined) return;

@@ -78,7 +78,7 @@ export async function startAedes(port = 0): Promise<{
     handshakes.push(request.url ?? "");
     const stream = createWebSocketStream(socket);
     stream.on("error", () => socket.terminate());
-    broker.handle(stream as never, request);
+    broker.handle(stream, request);
   });
   await once(server, "listening");
   const bound = (server.address() as { port: number }).port;

@@ -59,9 +59,9 @@ async function spawnCli(t: { teardown(fn: () => unknown): void }, brokerUrl: str
   });
   t.teardown(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"));
   const log = new EventLog<Line>("output line");
-  createInterface({ input: child.stdout! }).on("line", (text) => log.push(JSON.parse(text) as Line));
+  createInterface({ input: child.stdout }).on("line", (text) => log.push(JSON.parse(text) as Line));
   let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = once(child, "exit") as Promise<[number | null, string | null]>;
   const exitedFirst = exited.then(([code]) => {
     throw new Error(`exited with ${code} first; stderr:\n${stderr}`);

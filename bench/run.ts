@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { benchRebuild } from "./rebuild";
+import { benchPython } from "./python";
 import { benchRelay } from "./relay";
 import { benchStub } from "./stub-size";
 import type { Row } from "./stats";
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
   await step("stub bundle", benchStub);
   await step("rebuild", () => benchRebuild());
   await step("relay", benchRelay);
+  await step("python", benchPython);
   const lines = [
     "| figure | value | baseline (same process) | ratio | goal |",
     "| --- | --- | --- | --- | --- |",

@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { FUNCTION_TYPE, STUB_BUNDLE } from "../core/names";
 import type { FunctionRecord } from "../core/stack-record";
+import { isPythonRuntime } from "../core/python";
 import { STUB_ENV } from "../protocol/environment";
 import { functionId as toFunctionId } from "../protocol/topics";
 import { archiveOf, bundleHandler, checkBundleOptions, esbuildTarget } from "./bundle";
@@ -12,6 +13,8 @@ import { projectRoot, resolveHandler } from "./handler-source";
 import type { HandlerSource } from "./handler-source";
 import { stubDisabledPolicyDocument, stubPolicyDocument } from "./iot-policy";
 import { decideLive } from "./live-config";
+import { checkPythonOptions, packagePython, pythonArchive, resolvePythonHandler } from "./python-package";
+import type { PythonOptions, PythonPackage, PythonSource } from "./python-package";
 import { stackContext } from "./stack-context";
 import { validateArgs, roleNameOf } from "./validate";
 
@@ -37,7 +40,8 @@ export interface LiveFunctionArgs extends Omit<
 > {
   /**
    * Local source and export, relative to the folder of `Pulumi.yaml`: `src/api.handler` is the export
-   * `handler` of `src/api.ts` (or `.mts`, `.cts`, `.js`, `.mjs`, `.cjs`).
+   * `handler` of `src/api.ts` (or `.mts`, `.cts`, `.js`, `.mjs`, `.cjs`); with a Python `runtime`, the
+   * function `handler` of `src/api.py`.
    * @example "src/api.handler"
    */
   handler: string;
@@ -70,6 +74,11 @@ export interface LiveFunctionArgs extends Omit<
    * @example { external: ["@aws-sdk/*"], minify: false }
    */
   bundle?: BundleOptions;
+  /**
+   * With a Python `runtime`: how the `requirements.txt` next to the handler is installed for Lambda.
+   * @example { pipArgs: ["--no-index", "--find-links", "wheels"] }
+   */
+  python?: PythonOptions;
 }
 
 /** The resources a `LiveFunction` made. */
@@ -105,8 +114,21 @@ export class LiveFunction extends pulumi.ComponentResource {
     const runtime = args.runtime ?? DEFAULT_RUNTIME;
     validateArgs(args, problems);
     checkBundleOptions(args.bundle, problems);
-    const source = resolveHandler(args.handler, root, problems);
-    const real = source && buildReal(source);
+    const python = isPythonRuntime(runtime);
+    if (python) checkPython();
+    else if (args.python !== undefined) {
+      problems.add(
+        "python",
+        "applies to Python runtimes only.",
+        'Leave it out, or set runtime: "python3.12".',
+      );
+    }
+    const source: PythonSource | undefined = python
+      ? resolvePythonHandler(args.handler, root, problems)
+      : resolveHandler(args.handler, root, problems);
+    // A Python function's package is only needed when it is deployed (the stub cannot fall back to it).
+    const pythonPackage = python && !live && source ? packageOf(source) : undefined;
+    const real = !python && source ? buildReal(source as HandlerSource) : undefined;
     const stub = live ? readStub() : undefined;
     problems.throwIfAny(name);
 
@@ -138,6 +160,26 @@ export class LiveFunction extends pulumi.ComponentResource {
       // The fallback copy sits next to the CommonJS stub, which `require`s it.
       const format = live && args.fallback ? "cjs" : src.format;
       return bundleHandler(src, args.bundle, root, target, problems, format);
+    }
+
+    function checkPython(): void {
+      checkPythonOptions(args.python, problems);
+      if (args.bundle !== undefined) {
+        problems.add("bundle", "applies to Node.js handlers only.", "Leave it out for a Python runtime.");
+      }
+      if (args.fallback) {
+        problems.add(
+          "fallback",
+          "runs the real bundle inside the Node.js relay stub, which cannot run a Python handler.",
+          "Leave it out for a Python runtime.",
+        );
+      }
+    }
+
+    function packageOf(src: PythonSource): PythonPackage | undefined {
+      const architectures = args.architectures;
+      const architecture = Array.isArray(architectures) && architectures[0] === "arm64" ? "arm64" : "x86_64";
+      return packagePython(src, args.python, runtime as string, architecture, root, problems);
     }
 
     function readStub(): Buffer | undefined {
@@ -203,9 +245,25 @@ export class LiveFunction extends pulumi.ComponentResource {
     }
 
     function createFunction(): aws.lambda.Function {
-      const { handler: _h, role: _r, live: _l, fallback: _f, liveTimeout, bundle: _b, ...rest } = args;
+      const {
+        handler: _h,
+        role: _r,
+        live: _l,
+        fallback: _f,
+        liveTimeout,
+        bundle: _b,
+        python: _p,
+        ...rest
+      } = args;
       const common = { ...rest, runtime, role: roleArn };
       const fnOpts = { ...childOpts, dependsOn: [policy, ...attachments] };
+      if (!live && pythonPackage) {
+        return new aws.lambda.Function(
+          `${name}-fn`,
+          { ...common, code: pythonArchive(pythonPackage), handler: pythonPackage.handler },
+          fnOpts,
+        );
+      }
       if (!live) {
         return new aws.lambda.Function(
           `${name}-fn`,
@@ -235,6 +293,8 @@ export class LiveFunction extends pulumi.ComponentResource {
         `${name}-fn`,
         {
           ...common,
+          // The stub is Node.js, whatever the function's own runtime: the outputs keep the function's.
+          runtime: python ? DEFAULT_RUNTIME : runtime,
           code: archiveOf(files),
           handler: "index.handler",
           environment,

@@ -1,3 +1,4 @@
+import { isPythonRuntime } from "../core/python";
 import { LiveFunctionError } from "./errors";
 import type { Problems } from "./errors";
 
@@ -20,11 +21,15 @@ export function validateArgs(args: CheckedArgs, problems: Problems): void {
   if (typeof args.role === "string" && !ROLE_ARN.test(args.role)) {
     problems.add("role", roleMessage(args.role), ROLE_FIX);
   }
-  if (typeof args.runtime === "string" && !/^nodejs\d+\.x$/.test(args.runtime)) {
+  if (
+    typeof args.runtime === "string" &&
+    !/^nodejs\d+\.x$/.test(args.runtime) &&
+    !isPythonRuntime(args.runtime)
+  ) {
     problems.add(
       "runtime",
-      `is "${args.runtime}", but LiveFunction bundles and relays Node.js handlers.`,
-      'Use a Node.js runtime such as "nodejs22.x", or leave it out.',
+      `is "${args.runtime}", but LiveFunction serves Node.js and Python handlers only.`,
+      'Use a Node.js runtime such as "nodejs22.x" (or leave it out), or a Python one such as "python3.12".',
     );
   }
   if (args.fallback !== undefined && typeof args.fallback !== "boolean") {

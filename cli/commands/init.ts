@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { withPulumiLiveIgnored } from "../init/gitignore";
 import { LAUNCH_NAME, mergeLaunchJson } from "../init/launch-json";
+import { hasPythonSources, PYTHON_ATTACH_CONFIGURATION, PYTHON_ATTACH_NAME } from "../init/python-attach";
 import { defineCommand } from "../command-line/command";
 import { UserError } from "../user-error";
 import type { CommandIo } from "./command-io";
@@ -25,7 +26,8 @@ export const initCommand = defineCommand<{ vscode: boolean }>({
       name: "vscode",
       description:
         `also write .vscode/launch.json's "${LAUNCH_NAME}" configuration, which runs ` +
-        "node_modules/.bin/pulumi-live serve under VS Code's debugger (other configurations and comments are kept)",
+        "node_modules/.bin/pulumi-live serve under VS Code's debugger (other configurations and comments are " +
+        `kept); in a project with Python handlers, also "${PYTHON_ATTACH_NAME}"`,
     },
   ],
   description: "Adds .pulumi-live/ (builds, invocation records) to .gitignore.",
@@ -57,7 +59,10 @@ async function init(vscode: boolean, io: CommandIo): Promise<number> {
       `${before === undefined ? "created .gitignore ignoring" : "added to .gitignore:"} .pulumi-live/\n`,
     );
   }
-  if (vscode) await initVscode(io);
+  if (vscode) {
+    await initVscode(io);
+    if (hasPythonSources(io.cwd)) await initPythonAttach(io);
+  }
   return 0;
 }
 
@@ -87,5 +92,22 @@ async function initVscode(io: CommandIo): Promise<void> {
   );
   io.stdout(
     `Start it from VS Code's Run and Debug view; breakpoints in your handlers' .ts files bind when an invocation arrives.\n`,
+  );
+}
+/** The debugpy attach configuration, for a project with Python handlers. */
+async function initPythonAttach(io: CommandIo): Promise<void> {
+  const file = path.join(io.cwd, ".vscode", "launch.json");
+  const shown = path.join(".vscode", "launch.json");
+  // initVscode has just written or checked the file: it parses.
+  const merge = mergeLaunchJson(await readIfExists(file), PYTHON_ATTACH_CONFIGURATION);
+  if (merge.change === "unchanged") {
+    io.stdout(`${shown} already has a "${PYTHON_ATTACH_NAME}" configuration; left it as it is\n`);
+    return;
+  }
+  await writeFile(file, merge.text);
+  io.stdout(
+    `added the "${PYTHON_ATTACH_NAME}" configuration to ${shown}: while "${LAUNCH_NAME}" runs (or ` +
+      "pulumi-live serve --inspect), start it to stop at breakpoints in your .py files; the Python " +
+      "interpreter needs debugpy (pip install debugpy)\n",
   );
 }

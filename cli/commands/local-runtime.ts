@@ -7,7 +7,10 @@ import {
 } from "../debug/inspector";
 import { InvocationRecorder } from "../record/recorder";
 import type { Reporter } from "../reporter";
-import { FunctionBuilder } from "../runtime/builder";
+import { FunctionBuilder, type BuildResult } from "../runtime/builder";
+import { isPythonFile } from "../../core/python";
+import type { PythonBuilder } from "../runtime/python/python-builder";
+import { pythonFunctionBuilder } from "../runtime/python/python-function";
 import { WorkerPool } from "../runtime/worker-pool";
 import type { ServedFunction } from "../session";
 import type { Teardown } from "../teardown";
@@ -19,7 +22,12 @@ export interface LocalSource {
   /** Absolute path of the handler's source file. */
   file: string;
   exportName: string;
+  /** The function's Lambda runtime, when the stack recorded it (`python3.12`). */
+  runtime?: string;
 }
+
+/** Builds one function's handler: esbuild for Node.js, versions of the source folder for Python. */
+export type LocalBuilder = FunctionBuilder | PythonBuilder;
 
 export interface LocalRuntimeOptions {
   functions: LocalSource[];
@@ -31,13 +39,15 @@ export interface LocalRuntimeOptions {
   inspect?: InspectAddress;
   /** Records kept per function, or `false` for none. */
   record: number | false;
+  /** `--python PATH`: the interpreter of Python handlers (else the project's .venv, else python3). */
+  python?: string;
   reporter: Reporter;
   /** Teardown steps, run in reverse order by the caller's close(). */
   cleanup: Teardown;
 }
 
 export interface LocalRuntime {
-  builders: Map<string, FunctionBuilder>;
+  builders: Map<string, LocalBuilder>;
   served: ServedFunction[];
   pool: WorkerPool;
   recorder?: InvocationRecorder;
@@ -70,28 +80,40 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   // Registered first, so it runs last: after the session has answered what was in flight.
   if (recorder) cleanup.add("the invocation records", () => recorder.flush());
 
-  const builders = new Map<string, FunctionBuilder>();
+  const builders = new Map<string, LocalBuilder>();
   const served: ServedFunction[] = [];
   for (const fn of options.functions) {
     let first = true;
-    const builder = new FunctionBuilder({
-      name: fn.name,
-      entry: fn.file,
-      exportName: fn.exportName,
-      outDir: path.join(options.root, ".pulumi-live", "build", fn.functionId, buildId),
-      watch: options.watch,
-      cwd: options.root,
-      onBuild: (result) => {
-        reporter.build({
+    const onBuild = (result: BuildResult) => {
+      reporter.build({
+        name: fn.name,
+        ok: result.ok,
+        durationMs: result.durationMs,
+        error: result.ok ? undefined : result.error,
+        first,
+      });
+      first = false;
+    };
+    const outDir = path.join(options.root, ".pulumi-live", "build", fn.functionId, buildId);
+    const builder: LocalBuilder = isPythonFile(fn.file)
+      ? pythonFunctionBuilder({
+          ...fn,
+          interpreter: options.python,
+          outDir,
+          watch: options.watch,
+          debugHost: debugging ? (options.inspect?.host ?? "127.0.0.1") : undefined,
+          status: (message) => reporter.status({ message }),
+          onBuild,
+        })
+      : new FunctionBuilder({
           name: fn.name,
-          ok: result.ok,
-          durationMs: result.durationMs,
-          error: result.ok ? undefined : result.error,
-          first,
+          entry: fn.file,
+          exportName: fn.exportName,
+          outDir,
+          watch: options.watch,
+          cwd: options.root,
+          onBuild,
         });
-        first = false;
-      },
-    });
     cleanup.add(`the build of ${fn.name}`, () => builder.dispose());
     builders.set(fn.name, builder);
     served.push({

@@ -7,7 +7,6 @@ import { startGateway } from "../local/gateway";
 import type { Invoker } from "../local/invoker";
 import { MqttConnection } from "../mqtt-connection";
 import type { Reporter } from "../reporter";
-import type { FunctionBuilder } from "../runtime/builder";
 import { parseFunctionSpec, type FunctionSpec } from "../runtime/handler-spec";
 import type { WorkerPool } from "../runtime/worker-pool";
 import { Session } from "../session";
@@ -16,7 +15,7 @@ import { UserError } from "../user-error";
 import { parseInspect, type InspectAddress } from "../debug/inspector";
 import { DEFAULT_KEEP } from "../record/invocation-record";
 import type { InvocationRecorder } from "../record/recorder";
-import { startLocalRuntime } from "./local-runtime";
+import { startLocalRuntime, type LocalBuilder } from "./local-runtime";
 
 /** `pulumi-live serve --local` options as given on the command line. */
 export interface ServeLocalOptions {
@@ -45,6 +44,8 @@ export interface ServeLocalOptions {
   inspect?: string | true;
   /** Invocation records kept per function (`--record N`), or `false` (`--no-record`). @default 100 */
   record?: number | false;
+  /** `--python PATH`: the interpreter of Python handlers. @default the project's .venv, else python3 */
+  python?: string;
   reporter: Reporter;
 }
 
@@ -61,6 +62,7 @@ export interface ResolvedServeLocalOptions {
   watch: boolean;
   inspect?: InspectAddress;
   record: number | false;
+  python?: string;
 }
 
 export interface LocalServer {
@@ -71,7 +73,7 @@ export interface LocalServer {
   prefix: string;
   session: Session;
   pool: WorkerPool;
-  builders: Map<string, FunctionBuilder>;
+  builders: Map<string, LocalBuilder>;
   /** The debugger's WebSocket URL, when debugging. */
   inspector?: string;
   /** Writes the invocation records, unless recording is off. */
@@ -151,6 +153,7 @@ export function resolveServeLocalOptions(
     watch: options.watch ?? true,
     inspect,
     record: options.record ?? DEFAULT_KEEP,
+    python: options.python,
   };
   if (problems.length > 0) throw new UserError(problems);
   return resolved;
@@ -180,6 +183,7 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
       concurrency: options.concurrency,
       inspect: options.inspect,
       record: options.record,
+      python: options.python,
       reporter,
       cleanup,
     });
@@ -247,7 +251,7 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
       broker: broker.url,
       functions: options.specs.map((s) => ({
         name: s.name,
-        handler: `${path.relative(options.cwd, s.file).replace(/\.[cm]?[jt]s$/, "")}.${s.exportName}`,
+        handler: `${path.relative(options.cwd, s.file).replace(/\.([cm]?[jt]s|py)$/, "")}.${s.exportName}`,
         url: `${gateway.url}/${s.name}/`,
       })),
     });

@@ -4,10 +4,9 @@ import { iotUrlOverride, IOT_URL_OVERRIDE_ENV, type AdjustConfig } from "../aws/
 import { discoverStack, type DiscoveredStack } from "../discovery/discover";
 import { MqttConnection } from "../mqtt-connection";
 import type { Reporter } from "../reporter";
-import type { FunctionBuilder } from "../runtime/builder";
 import { parseInspect, type InspectAddress } from "../debug/inspector";
 import { DEFAULT_KEEP } from "../record/invocation-record";
-import { startLocalRuntime } from "./local-runtime";
+import { startLocalRuntime, type LocalBuilder } from "./local-runtime";
 import type { WorkerPool } from "../runtime/worker-pool";
 import { Session, type SessionEvents } from "../session";
 import { Teardown, teardownMessage } from "../teardown";
@@ -43,13 +42,15 @@ export interface ServeStackOptions {
   inspect?: string | true;
   /** Invocation records kept per function (`--record N`), or `false` (`--no-record`). @default 100 */
   record?: number | false;
+  /** `--python PATH`: the interpreter of Python handlers. @default the project's .venv, else python3 */
+  python?: string;
 }
 
 export interface StackServer {
   stack: DiscoveredStack;
   session: Session;
   pool: WorkerPool;
-  builders: Map<string, FunctionBuilder>;
+  builders: Map<string, LocalBuilder>;
   /** The debugger's WebSocket URL, when debugging. */
   inspector?: string;
   /** Resolves when a newer session of the stack took over; this one has then closed itself. */
@@ -124,6 +125,7 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
       concurrency,
       inspect,
       record,
+      python: options.python,
       reporter,
       cleanup,
     });

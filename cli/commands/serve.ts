@@ -53,6 +53,13 @@ const OPTIONS: OptionDefinition[] = [
   },
   { name: "no-record", description: "keep no invocation records" },
   {
+    name: "python",
+    takes: "value",
+    placeholder: "PATH",
+    description: "the interpreter of Python handlers",
+    default: "the project's .venv, else python3",
+  },
+  {
     name: "concurrency",
     takes: "value",
     placeholder: "N",
@@ -66,7 +73,9 @@ const OPTIONS: OptionDefinition[] = [
     takes: "value",
     repeatable: true,
     placeholder: "NAME=PATH.EXPORT",
-    description: "a function to serve, e.g. api=src/api.handler; the export follows the last dot",
+    description:
+      "a function to serve, e.g. api=src/api.handler: export handler of src/api.ts (or .mts, .js, ...), " +
+      "else of src/api.py; the export follows the last dot",
     group: LOCAL,
   },
   {
@@ -173,6 +182,7 @@ function read(args: ParsedArgs, problems: string[], io: CommandIo): ServeOptions
     watch: !args.flag("no-watch"),
     inspect: inspect === "" ? (true as const) : inspect,
     record: args.flag("no-record") ? (false as const) : wholeNumber(args, "record", problems),
+    python: args.value("python"),
   };
   if (args.flag("no-record") && args.has("record")) {
     problems.push("--record and --no-record contradict each other: give one.");

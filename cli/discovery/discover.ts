@@ -1,6 +1,7 @@
 import path from "node:path";
 import { functionId as toFunctionId } from "../../protocol";
-import { findProjectRoot } from "../../core/handler";
+import { findProjectRoot, SOURCE_EXTENSIONS } from "../../core/handler";
+import { isPythonRuntime, PYTHON_EXTENSION } from "../../core/python";
 import { resolveHandlerFile } from "../runtime/handler-spec";
 import { UserError } from "../user-error";
 import { exportStack, type StackSelector } from "./pulumi-cli";
@@ -46,12 +47,13 @@ function locateHandler(fn: StackFunction, root: string): DiscoveredFunction {
   const dot = fn.handler.lastIndexOf(".");
   const modulePath = fn.handler.slice(0, dot);
   try {
-    const file = resolveHandlerFile(root, modulePath);
+    const file = resolveHandlerFile(root, modulePath, fn.runtime);
     return { ...fn, file, exportName: fn.handler.slice(dot + 1) };
   } catch {
+    const extensions = isPythonRuntime(fn.runtime) ? PYTHON_EXTENSION : `{${SOURCE_EXTENSIONS.join(",")}}`;
     throw new UserError(
       `LiveFunction "${fn.name}" runs the handler ${fn.handler}, and no file ${modulePath}` +
-        `{.ts,.mts,.cts,.js,.mjs,.cjs} exists under ${root}. Restore the file; or, if it moved, point the ` +
+        `${extensions} exists under ${root}. Restore the file; or, if it moved, point the ` +
         `function's handler at its new path and deploy: pulumi up. To serve the other functions meanwhile, ` +
         `leave this one out: --only NAME,...`,
     );

@@ -41,13 +41,16 @@ function indentation(text: string): { insertSpaces: boolean; tabSize: number } {
 }
 
 /**
- * Adds the configuration to a launch.json's text (undefined: no file yet), keeping every other
- * configuration and every comment (jsonc-parser edits the text in place). Throws a SyntaxError when the
- * text is not JSON with comments.
+ * Adds the configuration (by default the serve one) to a launch.json's text (undefined: no file yet),
+ * keeping every other configuration and every comment (jsonc-parser edits the text in place). Throws a
+ * SyntaxError when the text is not JSON with comments.
  */
-export function mergeLaunchJson(existing: string | undefined): LaunchMerge {
+export function mergeLaunchJson(
+  existing: string | undefined,
+  configuration: { name: string } = LAUNCH_CONFIGURATION,
+): LaunchMerge {
   if (existing === undefined || existing.trim() === "") {
-    const text = JSON.stringify({ version: "0.2.0", configurations: [LAUNCH_CONFIGURATION] }, null, 4);
+    const text = JSON.stringify({ version: "0.2.0", configurations: [configuration] }, null, 4);
     return { change: "created", text: text + "\n", kept: 0 };
   }
   const parsed = parseLaunchJson(existing) as { configurations?: unknown };
@@ -57,15 +60,15 @@ export function mergeLaunchJson(existing: string | undefined): LaunchMerge {
   const configurations = parsed.configurations ?? [];
   if (!Array.isArray(configurations)) throw new SyntaxError('"configurations" is not a list');
   const kept = configurations.length;
-  if (configurations.some((c) => (c as { name?: unknown } | null)?.name === LAUNCH_NAME)) {
+  if (configurations.some((c) => (c as { name?: unknown } | null)?.name === configuration.name)) {
     return { change: "unchanged", text: existing, kept };
   }
   const formattingOptions = { ...indentation(existing), eol: existing.includes("\r\n") ? "\r\n" : "\n" };
   // First in the list, so it is the one VS Code's Run and Debug view selects.
   const edits =
     parsed.configurations === undefined
-      ? modify(existing, ["configurations"], [LAUNCH_CONFIGURATION], { formattingOptions })
-      : modify(existing, ["configurations", 0], LAUNCH_CONFIGURATION, {
+      ? modify(existing, ["configurations"], [configuration], { formattingOptions })
+      : modify(existing, ["configurations", 0], configuration, {
           formattingOptions,
           isArrayInsertion: true,
         });

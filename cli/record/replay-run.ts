@@ -2,7 +2,10 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { localEnvironment } from "../../protocol";
+import { isPythonFile } from "../../core/python";
 import { FunctionBuilder } from "../runtime/builder";
+import type { PythonBuilder } from "../runtime/python/python-builder";
+import { pythonFunctionBuilder } from "../runtime/python/python-function";
 import { WorkerPool } from "../runtime/worker-pool";
 import type { AwsCredentials } from "../../core/credentials";
 import { buildError } from "../../core/lambda-error";
@@ -52,6 +55,8 @@ export interface ReplayRunOptions {
   local: NodeJS.ProcessEnv;
   environment: Record<string, string>;
   onLog?: (line: string) => void;
+  /** The interpreter of a Python handler (else the project's .venv, else python3). */
+  python?: string;
 }
 
 /** Builds the record's handler from the current source and runs the recorded event once. */
@@ -62,22 +67,33 @@ export async function runReplay(record: InvocationRecord, options: ReplayRunOpti
       `The recorded handler ${record.handler.file} is not in ${options.root}. Run replay from the project the record was made in.`,
     );
   }
-  const builder = new FunctionBuilder({
-    name: record.function,
-    entry,
-    exportName: record.handler.exportName,
-    // Its own folder (the builder removes it when disposed): replays may run while a serve builds.
-    outDir: path.join(
-      options.root,
-      ".pulumi-live",
-      "build",
-      "replay",
-      safeName(record.function),
-      String(process.pid),
-    ),
-    watch: false,
-    cwd: options.root,
-  });
+  // Its own folder (the builder removes it when disposed): replays may run while a serve builds.
+  const outDir = path.join(
+    options.root,
+    ".pulumi-live",
+    "build",
+    "replay",
+    safeName(record.function),
+    String(process.pid),
+  );
+  const builder: FunctionBuilder | PythonBuilder = isPythonFile(entry)
+    ? pythonFunctionBuilder({
+        name: record.function,
+        file: entry,
+        exportName: record.handler.exportName,
+        interpreter: options.python,
+        outDir,
+        watch: false,
+        status: (message) => options.onLog?.(`pulumi-live: ${message}`),
+      })
+    : new FunctionBuilder({
+        name: record.function,
+        entry,
+        exportName: record.handler.exportName,
+        outDir,
+        watch: false,
+        cwd: options.root,
+      });
   const pool = new WorkerPool({
     concurrency: 1,
     debugging: inspectorActive(),

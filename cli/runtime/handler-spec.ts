@@ -1,4 +1,5 @@
 import { findHandlerFile, handlerCandidates, HANDLER_FORMAT_HINT, splitHandler } from "../../core/handler";
+import { findPythonHandlerFile, isPythonRuntime, pythonHandlerCandidate } from "../../core/python";
 import { UserError } from "../user-error";
 
 /** One `--function name=path/to/file.export` flag, resolved. */
@@ -37,18 +38,24 @@ export function parseFunctionSpec(spec: string, cwd: string): FunctionSpec {
 }
 
 /**
- * Finds the source file of a handler module (see `handlerCandidates`).
+ * Finds the source file of a handler module: for a Python runtime its `.py` file, for a Node.js one its
+ * source (see `handlerCandidates`), and with no runtime known (`--function`) Node.js sources, then `.py`.
  * @returns the absolute, resolved path.
  * @throws UserError listing every path tried.
  */
-export function resolveHandlerFile(base: string, modulePath: string): string {
-  const found = findHandlerFile(base, modulePath);
+export function resolveHandlerFile(base: string, modulePath: string, runtime?: string): string {
+  const python = isPythonRuntime(runtime);
+  const node = !python && findHandlerFile(base, modulePath);
+  const found =
+    node || (python || runtime === undefined ? findPythonHandlerFile(base, modulePath) : undefined);
   if (found) return found;
+  const tried = [
+    ...(python ? [] : handlerCandidates(base, modulePath)),
+    ...(python || runtime === undefined ? [pythonHandlerCandidate(base, modulePath)] : []),
+  ];
   throw new UserError(
     `Cannot find the handler module "${modulePath}" (relative to ${base}). Tried:\n` +
-      handlerCandidates(base, modulePath)
-        .map((candidate) => `  ${candidate}\n`)
-        .join("") +
+      tried.map((candidate) => `  ${candidate}\n`).join("") +
       `Create the file, or fix the path. ${HANDLER_FORMAT_HINT}`,
   );
 }

@@ -1,17 +1,34 @@
+import type { EventEmitter } from "node:events";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
 import { relativeHandler } from "../../core/handler";
 import type { InvokeRequest } from "./invocation";
-import type { WorkerData } from "./worker-messages";
+import { isPythonBuild } from "./python/python-builder";
+import { PythonProcess } from "./python/python-process";
+import type { InvokeMessage, WorkerData } from "./worker-messages";
 
 /** The worker thread script, compiled next to this file. */
 const WORKER_ENTRY = path.join(__dirname, "worker-entry.js");
 
 /**
- * Starts a worker thread that loads the request's build and serves invocations of its export, with
- * the request's environment as its whole `process.env` and its output piped to the parent.
+ * What the pool drives: a worker thread for Node.js handlers, a process for Python ones. It takes
+ * `invoke` messages and emits `message` (WorkerMessage), `error` and `exit` (the exit code).
  */
-export function spawnHandlerWorker(req: InvokeRequest): Worker {
+export interface HandlerWorker extends EventEmitter {
+  postMessage(message: InvokeMessage): void;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  terminate(): Promise<number>;
+}
+
+/**
+ * Starts a worker thread that loads the request's build and serves invocations of its export, with
+ * the request's environment as its whole `process.env` and its output piped to the parent; or, for a
+ * Python build, the Python process that does the same.
+ */
+export function spawnHandlerWorker(req: InvokeRequest): HandlerWorker {
+  if (isPythonBuild(req.build)) return new PythonProcess(req.build.python, req.environment);
   const data: WorkerData = {
     file: req.build.file,
     format: req.build.format,

@@ -1,7 +1,7 @@
 /** The worker pool's types: what an invocation asks for and gives back, and the pool's own records. */
-import type { Worker } from "node:worker_threads";
 import type { InvocationContext } from "../../protocol/messages";
 import type { GoodBuild } from "./builder";
+import type { HandlerWorker } from "./handler-worker";
 import type { LogLines, LogTail } from "./log-lines";
 import type { LambdaError } from "../../core/lambda-error";
 
@@ -77,7 +77,7 @@ export interface Slot {
   envId: string;
   /** The bundle, export and environment it runs: any change needs a new worker. */
   identity: string;
-  worker: Worker;
+  worker: HandlerWorker;
   job?: Job;
   lastRequestId: string;
   lastUsed: number;

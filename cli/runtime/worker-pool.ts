@@ -1,10 +1,9 @@
 import { performance } from "node:perf_hooks";
-import type { Worker } from "node:worker_threads";
 import { environmentHash } from "../../protocol/environment";
 import { MAX_RESPONSE_PAYLOAD_BYTES } from "../../protocol/limits";
 import type { InvokeOutcome, InvokeRequest, Job, Slot, WorkerPoolOptions } from "./invocation";
 import { LogLines, LogTail } from "./log-lines";
-import { spawnHandlerWorker } from "./handler-worker";
+import { spawnHandlerWorker, type HandlerWorker } from "./handler-worker";
 import type { InvokeMessage, WorkerMessage } from "./worker-messages";
 import {
   toLambdaError,
@@ -166,7 +165,7 @@ export class WorkerPool {
 
   private spawn(job: Job, key: string, identity: string): Slot | undefined {
     const { req } = job;
-    let worker: Worker;
+    let worker: HandlerWorker;
     try {
       worker = spawnHandlerWorker(req);
     } catch (error) {
@@ -187,7 +186,7 @@ export class WorkerPool {
     this.slots.add(slot);
     worker.on("message", (message: WorkerMessage) => this.guard(() => this.onMessage(slot, message)));
     worker.on("error", (error) => (slot.crash ??= toLambdaError(error)));
-    worker.on("exit", (code) => this.guard(() => this.onExit(slot, code)));
+    worker.on("exit", (code: number) => this.guard(() => this.onExit(slot, code)));
     // Output that bypasses the worker's own capture (rare) still lands in the invocation's log.
     worker.stdout.on("data", (chunk: Buffer) => this.output(slot, "stdout", chunk.toString("utf8")));
     worker.stderr.on("data", (chunk: Buffer) => this.output(slot, "stderr", chunk.toString("utf8")));

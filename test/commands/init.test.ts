@@ -3,6 +3,7 @@ import test from "ava";
 import { runInitCommand } from "../../cli/commands/init";
 import { LAUNCH_CONFIGURATION } from "../../cli/init/launch-json";
 import { parseLaunchJson as parseJsonc } from "../../cli/init/launch-json";
+import { PYTHON_ATTACH_CONFIGURATION } from "../../cli/init/python-attach";
 import { tempProject } from "../runtime/temp-project";
 
 async function init(files: Record<string, string>, args: string[]) {
@@ -145,4 +146,42 @@ test("init vscode refuses a launch.json that is not JSON with comments", async (
     /^\.vscode\/launch\.json is not valid JSON with comments \(.+\); fix it, or move it away and run pulumi-live init vscode again\.$/,
   );
   t.is(await readFile(project.path(".vscode/launch.json"), "utf8"), "{ nope");
+});
+
+test("init vscode adds the debugpy attach configuration in a project with Python handlers, once", async (t) => {
+  const { project, out, read } = await init(
+    { "functions/orders/app.py": "def handler(event, context):\n    return 1\n" },
+    ["vscode"],
+  );
+  t.teardown(() => project.remove());
+  t.true(
+    out.endsWith(
+      'added the "pulumi-live: attach to Python handlers" configuration to .vscode/launch.json: while ' +
+        '"pulumi-live serve" runs (or pulumi-live serve --inspect), start it to stop at breakpoints in your .py ' +
+        "files; the Python interpreter needs debugpy (pip install debugpy)\n",
+    ),
+    out,
+  );
+  t.deepEqual(parseJsonc(await read(".vscode/launch.json")), {
+    version: "0.2.0",
+    configurations: [PYTHON_ATTACH_CONFIGURATION, LAUNCH_CONFIGURATION],
+  });
+  const again: string[] = [];
+  const io = {
+    stdout: (s: string) => void again.push(s),
+    stderr: () => undefined,
+    cwd: project.root,
+    env: {},
+  };
+  await runInitCommand(["vscode"], io);
+  t.regex(again.join(""), /already has a "pulumi-live: attach to Python handlers" configuration/);
+});
+
+test("init vscode adds no Python configuration where the only .py files are in a virtualenv", async (t) => {
+  const { project, read } = await init({ ".venv/lib/site.py": "", "src/api.ts": "" }, ["vscode"]);
+  t.teardown(() => project.remove());
+  t.deepEqual(parseJsonc(await read(".vscode/launch.json")), {
+    version: "0.2.0",
+    configurations: [LAUNCH_CONFIGURATION],
+  });
 });

@@ -1,8 +1,9 @@
 import test from "ava";
-import { mkdtemp, realpath, rm, unlink } from "node:fs/promises";
+import { mkdtemp, readFile, realpath, rm, unlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { discoverStack } from "../../cli/discovery/discover";
+import { FUNCTION_TYPE } from "../../core/names";
 import { stackExportArgs } from "../../cli/discovery/pulumi-cli";
 import { decodeSecrets } from "../../cli/discovery/stack-export";
 import { demoProject, fakePulumi, writeExports, PULUMI_FAILURES, type FakeBehaviour } from "./fake-pulumi";
@@ -193,4 +194,31 @@ test("an export without --show-secrets (ciphertext) is refused with what to do",
     "The stack export holds encrypted secrets; pulumi-live needs them in plaintext. Update the pulumi CLI " +
       "(pulumi stack export --show-secrets needs v2.10 or later): https://www.pulumi.com/docs/install/",
   );
+});
+
+test("a Python function's handler is its .py file, even beside a .ts of the same name", async (t) => {
+  const exported = JSON.parse(await readFile(fixtures.live, "utf8"));
+  const cron = exported.deployment.resources.find(
+    (r: { type: string; urn: string }) => r.type === FUNCTION_TYPE && r.urn.endsWith("::cron"),
+  );
+  cron.outputs.runtime = "python3.12";
+  const file = path.join(dir, "export-python.json");
+  await writeFile(file, JSON.stringify(exported));
+  const { project, run } = await discoverWith(t, { export: file });
+  await writeFile(
+    path.join(project.root, "examples/handlers/cron.py"),
+    "def handler(event, context):\n    return 1\n",
+  );
+  const stack = await run();
+  t.like(
+    stack.functions.find((f) => f.name === "cron"),
+    {
+      runtime: "python3.12",
+      file: path.join(project.root, "examples/handlers/cron.py"),
+      exportName: "handler",
+    },
+  );
+  await unlink(path.join(project.root, "examples/handlers/cron.py"));
+  const error = await t.throwsAsync(run);
+  t.regex(error?.message ?? "", /and no file examples\/handlers\/cron\.py exists under /);
 });

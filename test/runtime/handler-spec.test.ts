@@ -62,7 +62,7 @@ test("a missing file lists every path tried and the fix", (t) => {
   t.is(
     error.message,
     `Cannot find the handler module "src/missing" (relative to ${project.root}). Tried:\n` +
-      `  ${base}.ts\n  ${base}.mts\n  ${base}.cts\n  ${base}.js\n  ${base}.mjs\n  ${base}.cjs\n` +
+      `  ${base}.ts\n  ${base}.mts\n  ${base}.cts\n  ${base}.js\n  ${base}.mjs\n  ${base}.cjs\n  ${base}.py\n` +
       "Create the file, or fix the path. Name the source file without its extension, a dot and the " +
       'exported function, e.g. src/api.handler for export "handler" of src/api.ts.',
   );

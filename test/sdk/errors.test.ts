@@ -44,14 +44,14 @@ test.serial(
   },
 );
 
-test.serial("a missing export, a bad per-function live and a non-Node runtime", (t) => {
+test.serial("a missing export, a bad per-function live and an unsupported runtime", (t) => {
   setLive(undefined);
   const error = t.throws(
     () =>
       new LiveFunction("worker", {
         handler: "examples/handlers/worker.main",
         live: "yes" as never,
-        runtime: "python3.12",
+        runtime: "java21",
         bundle: { external: ["x"] },
       }),
     { instanceOf: LiveFunctionError },
@@ -64,8 +64,8 @@ test.serial("a missing export, a bad per-function live and a non-Node runtime", 
     },
     {
       option: "runtime",
-      message: 'is "python3.12", but LiveFunction bundles and relays Node.js handlers.',
-      fix: 'Use a Node.js runtime such as "nodejs22.x", or leave it out.',
+      message: 'is "java21", but LiveFunction serves Node.js and Python handlers only.',
+      fix: 'Use a Node.js runtime such as "nodejs22.x" (or leave it out), or a Python one such as "python3.12".',
     },
     {
       option: "handler",

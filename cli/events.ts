@@ -76,13 +76,33 @@ export interface TakeoverEvent {
 export interface ReadyFunction {
   name: string;
   handler: string;
+  /** Local mode: `/{name}/` on the gateway, and the front door its events imitate there. */
   url?: string;
+  httpSource?: string;
+  /** What the program attaches to it, and how to call each. */
+  triggers?: ReadyTrigger[];
 }
+
+/** One trigger of a locally served function. */
+export type ReadyTrigger =
+  | { kind: "http"; source: string; url: string }
+  | { kind: "http-api"; api: string; route: string; url: string }
+  | {
+      kind: "sqs";
+      queue: string;
+      queueUrl: string;
+      batchSize: number;
+      reportBatchItemFailures: boolean;
+      enabled?: false;
+    }
+  | { kind: "schedule"; rule: string; expression: string; next?: string; fire: string };
 
 export interface ReadyEvent {
   gateway?: string;
   broker?: string;
   mode: "local" | "aws";
+  /** Local mode reading a Pulumi program: its entry file and stack. */
+  program?: { main: string; stack: string };
   functions: ReadyFunction[];
   /** The debugger's WebSocket URL, when debugging. */
   inspector?: string;

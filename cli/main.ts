@@ -6,6 +6,7 @@ import type { Command } from "./command-line/command";
 import { mainHelp } from "./command-line/help";
 import { closest } from "./command-line/parse";
 import type { CommandIo } from "./commands/command-io";
+import { fireCommand } from "./commands/fire";
 import { initCommand } from "./commands/init";
 import { invokeCommand } from "./commands/invoke";
 import { replayCommand } from "./commands/replay";
@@ -18,6 +19,7 @@ export const COMMANDS: readonly Command[] = [
   serveCommand,
   statusCommand,
   invokeCommand,
+  fireCommand,
   replayCommand,
   initCommand,
 ];

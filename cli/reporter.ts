@@ -9,7 +9,8 @@ import { Stats, type Summary } from "./output/stats";
 import { painter } from "./output/style";
 import type { SessionEvents } from "./session-types";
 
-export type { ReadyFunction } from "./events";
+export type { ReadyFunction, ReadyTrigger } from "./events";
+export { describeTrigger } from "./output/human-format";
 
 /** The session's events and the server's; `--json` turns each into one NDJSON line. */
 export interface Reporter extends SessionEvents {

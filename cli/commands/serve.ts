@@ -2,6 +2,7 @@
  * `pulumi-live serve`: a deployed stack's live functions, or with `--local` the whole loop on this
  * machine. Runs until Ctrl+C (SIGINT), SIGTERM, or a newer session of the stack takes over.
  */
+import path from "node:path";
 import { defineCommand } from "../command-line/command";
 import type { OptionDefinition } from "../command-line/definition";
 import { wholeNumber, type ParsedArgs } from "../command-line/parse";
@@ -37,6 +38,20 @@ const STACK = "stack";
 
 const OPTIONS: OptionDefinition[] = [
   { name: "local", description: "run the whole loop on this machine: no AWS account, no deployed stack" },
+  {
+    name: "stack",
+    takes: "value",
+    placeholder: "NAME",
+    description: "the Pulumi stack (with --local: whose config the program reads)",
+    default: "the selected one; with --local, else the only one",
+  },
+  {
+    name: "cwd",
+    takes: "value",
+    placeholder: "DIR",
+    description: "the Pulumi project folder",
+    default: "the current one",
+  },
   {
     name: "inspect",
     takes: "optional-value",
@@ -74,8 +89,19 @@ const OPTIONS: OptionDefinition[] = [
     repeatable: true,
     placeholder: "NAME=PATH.EXPORT",
     description:
-      "a function to serve, e.g. api=src/api.handler: export handler of src/api.ts (or .mts, .js, ...), " +
-      "else of src/api.py; the export follows the last dot",
+      "a function to serve instead of the program's, e.g. api=src/api.handler: export handler of " +
+      "src/api.ts (or .mts, .js, ...), else of src/api.py; the export follows the last dot",
+    group: LOCAL,
+  },
+  {
+    name: "http-source",
+    takes: "value",
+    repeatable: true,
+    placeholder: "[NAME=]KIND",
+    description:
+      "the event HTTP requests to /NAME/ imitate: http-api, function-url, rest-api, alb, alb-multi; a " +
+      "function URL the program declares decides by itself",
+    default: "http-api",
     group: LOCAL,
   },
   {
@@ -98,7 +124,7 @@ const OPTIONS: OptionDefinition[] = [
     takes: "value",
     placeholder: "SECONDS",
     description: "the functions' timeout",
-    default: "30",
+    default: "the program's, else 3; 30 with --function",
     group: LOCAL,
   },
   {
@@ -108,22 +134,6 @@ const OPTIONS: OptionDefinition[] = [
     placeholder: "KEY=VALUE",
     description: "an environment variable of every function",
     group: LOCAL,
-  },
-  {
-    name: "stack",
-    takes: "value",
-    placeholder: "NAME",
-    description: "the Pulumi stack",
-    default: "the selected one",
-    group: STACK,
-  },
-  {
-    name: "cwd",
-    takes: "value",
-    placeholder: "DIR",
-    description: "the Pulumi project folder",
-    default: "the current one",
-    group: STACK,
   },
   {
     name: "only",
@@ -191,7 +201,9 @@ function read(args: ParsedArgs, problems: string[], io: CommandIo): ServeOptions
   if (local) {
     const options = {
       ...common,
-      cwd: io.cwd,
+      cwd: path.resolve(io.cwd, args.value("cwd") ?? "."),
+      stack: args.value("stack"),
+      httpSource: [...args.values("http-source")],
       functions: [...args.values("function")],
       port: wholeNumber(args, "port", problems),
       broker: args.value("broker"),
@@ -249,18 +261,20 @@ async function serve(serveOptions: ServeOptions, io: CommandIo): Promise<number>
 
 export const serveCommand = defineCommand<ServeOptions>({
   name: "serve",
-  summary:
-    "serve a deployed stack's live functions from local source, or with --local run the whole loop here",
+  summary: "run live functions from local source: a deployed stack's, or with --local all on this machine",
   usage: [
     "[--stack NAME] [--cwd DIR] [--only a,b] [options]",
+    "--local [--stack NAME] [--cwd DIR] [options]",
     "--local --function NAME=PATH.EXPORT [...] [options]",
   ],
   description:
     "Without --local: reads the stack through the pulumi CLI, connects to its AWS IoT endpoint with your AWS " +
     "credentials and runs each invocation of its live functions from your local source, rebuilt on every " +
-    "edit.\n\nWith --local: an embedded MQTT broker, the deployed stub bundle in local Lambda-like " +
-    "processes and a gateway on 127.0.0.1 that speaks the Lambda Invoke API and turns plain HTTP requests " +
-    "into API Gateway events.\n\nCtrl+C stops and prints a summary.",
+    "edit.\n\nWith --local: reads the Pulumi program (under mocks, no AWS account) for its LiveFunctions " +
+    "and their triggers (function URLs, HTTP API routes, SQS queues, EventBridge schedules), or serves just " +
+    "the handlers named by --function; an embedded MQTT broker, the deployed stub bundle in local " +
+    "Lambda-like processes and a gateway on 127.0.0.1 that speaks the Lambda Invoke API and turns plain " +
+    "HTTP requests into the events of each front door.\n\nCtrl+C stops and prints a summary.",
   options: OPTIONS,
   groups: { [LOCAL]: "Options of serve --local", [STACK]: "Options of serve (a deployed stack)" },
   read,

@@ -1,7 +1,7 @@
 /** The lines `serve` prints for people, as functions of the events: no state, no output of their own. */
 import path from "node:path";
 import type { LambdaError } from "../../core/lambda-error";
-import type { BuildEvent, DropEvent, ReadyEvent, ResultEvent, TakeoverEvent } from "../events";
+import type { BuildEvent, DropEvent, ReadyEvent, ReadyTrigger, ResultEvent, TakeoverEvent } from "../events";
 import { codeFrame, firstUserFrame } from "./code-frame";
 import { requestColor, type Paint } from "./style";
 
@@ -82,6 +82,23 @@ export function errorLine(c: FormatContext, message: string): string {
   return `${c.paint("red", "error")} ${message}\n`;
 }
 
+/** One line on how to call a trigger, for people. */
+export function describeTrigger(trigger: ReadyTrigger): string {
+  switch (trigger.kind) {
+    case "http":
+      return `${trigger.source === "function-url" ? "function URL" : trigger.source}  →  ${trigger.url}`;
+    case "http-api":
+      return `HTTP API ${trigger.api} ${trigger.route}  →  ${trigger.url}`;
+    case "sqs":
+      return (
+        `SQS ${trigger.queue} (batch ${trigger.batchSize}${trigger.reportBatchItemFailures ? ", partial failures" : ""}` +
+        `${trigger.enabled === false ? ", disabled" : ""})  →  send to ${trigger.queueUrl}`
+      );
+    case "schedule":
+      return `schedule ${trigger.rule} ${trigger.expression}${trigger.next ? `, next ${trigger.next}` : ""}  →  ${trigger.fire}`;
+  }
+}
+
 /** What serves, where, and how to call it. */
 export function readyBlock(c: FormatContext, e: ReadyEvent): string {
   const dim = (text: string) => c.paint("dim", text);
@@ -92,10 +109,14 @@ export function readyBlock(c: FormatContext, e: ReadyEvent): string {
     lines.push(`  debugger  ${e.inspector}`);
     lines.push(dim("            attach VS Code or chrome://inspect; breakpoints go in the .ts source"));
   }
+  if (e.program) lines.push(`  program   ${e.program.main} (stack ${e.program.stack})`);
   lines.push("  functions");
   const width = Math.max(...e.functions.map((f) => f.name.length));
   for (const f of e.functions) {
-    lines.push(`    ${f.name.padEnd(width)}  ${dim(f.handler)}${f.url ? `  →  ${f.url}` : ""}`);
+    const own = f.triggers?.some((t) => t.kind === "http") ? "" : f.url ? `  →  ${f.url}` : "";
+    lines.push(`    ${f.name.padEnd(width)}  ${dim(f.handler)}${own}`);
+    for (const trigger of f.triggers ?? [])
+      lines.push(`    ${"".padEnd(width)}    ${describeTrigger(trigger)}`);
   }
   if (e.gateway) {
     const first = e.functions[0]?.name ?? "api";

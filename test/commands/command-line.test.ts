@@ -120,7 +120,19 @@ test("serve against a stack reports every problem with its options at once, exit
 });
 
 test("usage problems of any kind come together, each with its fix, then where the help is", async (t) => {
-  const out = await run(["serve", "--local", "--fucntion", "a=b.c", "--port", "x", "--only", "api", "extra"]);
+  const out = await run([
+    "serve",
+    "--local",
+    "--fucntion",
+    "a=b.c",
+    "--port",
+    "x",
+    "--only",
+    "api",
+    "--http-source",
+    "carrier-pigeon",
+    "extra",
+  ]);
   t.is(out.code, 2);
   t.is(out.stdout, "");
   t.deepEqual(out.stderr.trimEnd().split("\n"), [
@@ -128,14 +140,14 @@ test("usage problems of any kind come together, each with its fix, then where th
     'pulumi-live: serve takes no arguments (got "a=b.c" "extra"). Usage: pulumi-live serve [--stack NAME] [--cwd DIR] [--only a,b] [options]',
     "pulumi-live: --only serve a deployed stack; serve --local runs without one. Drop them, or drop --local.",
     'pulumi-live: --port takes a whole number (got "x").',
-    "pulumi-live: No function to serve. Name each with --function name=path/to/file.export, e.g. --function api=src/api.handler.",
+    'pulumi-live: Invalid --http-source "carrier-pigeon": expected KIND or NAME=KIND, KIND one of http-api, function-url, rest-api, alb, alb-multi.',
     "Run pulumi-live serve --help for the options.",
   ]);
   t.deepEqual(await run(["stauts"]), {
     code: 2,
     stdout: "",
     stderr:
-      'pulumi-live: Unknown command "stauts": did you mean status? The commands: serve, status, invoke, replay, init.\n' +
+      'pulumi-live: Unknown command "stauts": did you mean status? The commands: serve, status, invoke, fire, replay, init.\n' +
       "Run pulumi-live --help for the options.\n",
   });
 });

@@ -36,7 +36,9 @@ test("serve --local --json: ready first, then build, invoke, log and result even
 
   const ready = await next((l) => l.type === "ready");
   t.regex(ready.gateway, /^http:\/\/127\.0\.0\.1:\d+$/);
-  t.deepEqual(ready.functions, [{ name: "hello", handler: "hello.handler", url: `${ready.gateway}/hello/` }]);
+  t.deepEqual(ready.functions, [
+    { name: "hello", handler: "hello.handler", url: `${ready.gateway}/hello/`, httpSource: "http-api" },
+  ]);
   // Build events come before ready: the first build is done when the gateway opens.
   t.is(
     lines.findIndex((l) => l.type === "build" && l.ok),

@@ -235,3 +235,92 @@ test("requests addressed to another host name are refused (DNS rebinding)", asyn
   t.is(await status(`127.0.0.1:${gateway.port}`), 200);
   t.is(await status(`localhost:${gateway.port}`), 200);
 });
+
+test("HTTP API events carry the decoded path and plain query keys (issue 10, item 4)", async (t) => {
+  const { gateway, http } = await setup(t);
+  const got = await fetch(`${gateway.url}/http/caf%C3%A9/a%20b?constructor=1&__proto__=2&toString=3`);
+  t.is(got.status, 201);
+  const event = http.calls[0].event;
+  t.is(event.rawPath, "/café/a b");
+  t.is(event.requestContext.http.path, "/café/a b");
+  t.deepEqual(Object.entries(event.queryStringParameters), [
+    ["constructor", "1"],
+    ["__proto__", "2"],
+    ["toString", "3"],
+  ]);
+});
+
+test("each function's HTTP requests imitate its front door; HTTP API routes select the function", async (t) => {
+  const seen: Array<{ name: string; event: any }> = [];
+  const invoker = (name: string, result: unknown): Invoker => ({
+    invoke: async (payload) => {
+      seen.push({ name, event: JSON.parse(payload.toString()) });
+      return { payload: Buffer.from(JSON.stringify(result)), requestId: "r", durationMs: 1 };
+    },
+    close: async () => undefined,
+  });
+  const functions = new Map<string, Invoker>([
+    ["url", invoker("url", { statusCode: 200, body: "u" })],
+    ["rest", invoker("rest", { statusCode: 200, body: "r" })],
+    ["alb", invoker("alb", { statusCode: 200, body: "a" })],
+    ["items", invoker("items", { ok: true })],
+  ]);
+  const gateway = await startGateway({ port: 0 });
+  t.teardown(() => gateway.close());
+  t.is((await fetch(`${gateway.url}/url/`)).status, 503); // routes not set yet: still starting
+  gateway.setRoutes({
+    functions,
+    httpSources: new Map([
+      ["url", "function-url"],
+      ["rest", "rest-api"],
+      ["alb", "alb"],
+    ]),
+    apis: new Map([
+      [
+        "shop",
+        {
+          name: "shop",
+          apiId: "shop",
+          routes: [
+            { routeKey: "GET /items/{id}", functionName: "items", payloadFormat: "2.0" },
+            { routeKey: "ANY /legacy/{proxy+}", functionName: "items", payloadFormat: "1.0" },
+          ],
+        },
+      ],
+    ]),
+  });
+  await fetch(`${gateway.url}/url/a%20b`);
+  await fetch(`${gateway.url}/rest/a%20b`);
+  await fetch(`${gateway.url}/alb/a%20b?x=%2B`);
+  t.deepEqual(
+    seen.map((s) => [s.name, s.event.rawPath ?? s.event.path]),
+    [
+      ["url", "/a%20b"],
+      ["rest", "/a%20b"],
+      ["alb", "/a%20b"],
+    ],
+  );
+  t.deepEqual(seen[2].event.queryStringParameters, { x: "%2B" });
+  t.is(seen[2].event.requestContext.elb.targetGroupArn.split(":")[2], "elasticloadbalancing");
+  const item = await fetch(`${gateway.url}/shop/items/caf%C3%A9`);
+  t.is(item.status, 200);
+  t.deepEqual(await item.json(), { ok: true });
+  t.like(seen[3].event, {
+    routeKey: "GET /items/{id}",
+    pathParameters: { id: "café" },
+    rawPath: "/items/café",
+  });
+  const legacy = await fetch(`${gateway.url}/shop/legacy/a/b`, { method: "POST" });
+  t.is(legacy.status, 502); // format 1.0 results are read as REST's: { ok: true } is malformed
+  t.like(seen[4].event, {
+    version: "1.0",
+    resource: "/legacy/{proxy+}",
+    path: "/legacy/a/b",
+    pathParameters: { proxy: "a/b" },
+  });
+  const none = await fetch(`${gateway.url}/shop/nothing`);
+  t.is(none.status, 404);
+  t.deepEqual(await none.json(), { message: "Not Found" });
+  t.is((await fetch(`${gateway.url}/shop/items/%25zz`)).status, 400);
+  t.is(seen.length, 5);
+});

@@ -6,7 +6,7 @@ import { performance } from "node:perf_hooks";
 import { FunctionBuilder, type BuildResult, type GoodBuild } from "../cli/runtime/builder";
 import { PythonBuilder } from "../cli/runtime/python/python-builder";
 import { WorkerPool, type InvokeOutcome } from "../cli/runtime/worker-pool";
-import { localEnvironment } from "../protocol/environment";
+import { localEnvironment } from "../core/local-environment";
 import { ms, percentile, type Row } from "./stats";
 
 const PAYLOAD = { data: "x".repeat(1000) };

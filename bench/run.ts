@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
+import { benchPackageResolution } from "./package-resolution";
 import { benchRebuild } from "./rebuild";
 import { benchPython } from "./python";
 import { benchRelay } from "./relay";
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
   };
   await step("stub bundle", benchStub);
   await step("rebuild", () => benchRebuild());
+  await step("package resolution", benchPackageResolution);
   await step("relay", benchRelay);
   await step("python", benchPython);
   const lines = [

@@ -56,6 +56,15 @@ export function exitError(requestId: string, reason: string): LambdaError {
   };
 }
 
+/** The handler used more memory than the function has: Lambda kills the runtime and says so. */
+export function outOfMemoryError(requestId: string): LambdaError {
+  return {
+    errorType: "Runtime.OutOfMemory",
+    errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed`,
+    trace: [],
+  };
+}
+
 /** The invocation ran past its deadline; `budgetMs` is the time it had. */
 export function timedOutError(requestId: string, budgetMs: number): LambdaError {
   const seconds = (Math.max(0, budgetMs) / 1000).toFixed(2);

@@ -23,10 +23,10 @@ export const STUB_ENV = {
 } as const;
 
 /**
- * Variables that describe the remote machine rather than the function; the local machine's own values
- * are kept for these.
+ * Variables that describe the remote machine rather than the function: the stub does not send them, and
+ * a local handler never gets them from a request (see `core/local-environment`).
  */
-const MACHINE_ENV = new Set([
+export const MACHINE_ENV: ReadonlySet<string> = new Set([
   "PATH",
   "LD_LIBRARY_PATH",
   "NODE_PATH",
@@ -62,15 +62,4 @@ export function environmentHash(env: Record<string, string>): string {
   const hash = createHash("sha256");
   for (const name of Object.keys(env).sort()) hash.update(`${name}\u0000${env[name]}\u0000`);
   return hash.digest("base64url").slice(0, 22);
-}
-
-/** What a local handler sees: the local process's variables, the function's, and the live markers. */
-export function localEnvironment(
-  local: NodeJS.ProcessEnv,
-  fn: Record<string, string>,
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(local)) if (value !== undefined) out[name] = value;
-  Object.assign(out, fn, { PULUMI_LIVE: "true", IS_LOCAL: "true" });
-  return out;
 }

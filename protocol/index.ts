@@ -6,3 +6,5 @@ export * from "./seal";
 export * from "./frame";
 export * from "./reassembly";
 export * from "./environment";
+// What a local handler sees: the rule lives with the other local-run rules, in core/.
+export { localEnvironment } from "../core/local-environment";

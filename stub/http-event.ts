@@ -23,9 +23,15 @@ export function httpEventKind(event: unknown): HttpEventKind | undefined {
   return undefined;
 }
 
-/** A 503 in the shape the front door expects, carrying the message as API Gateway's own errors do. */
-export function unavailableResponse(kind: HttpEventKind, event: unknown, message: string): HttpErrorResponse {
-  const body = JSON.stringify({ message });
+/**
+ * What an HTTP caller is told when the function cannot run: only that. The caller may be anyone on the
+ * internet, so the details (the stack, the stub's variables, the IoT endpoint) go to the function's log.
+ */
+export const PUBLIC_UNAVAILABLE_MESSAGE = "Service Unavailable: the function is not being served";
+
+/** A 503 in the shape the front door expects, with the public message as API Gateway's own errors carry one. */
+export function unavailableResponse(kind: HttpEventKind, event: unknown): HttpErrorResponse {
+  const body = JSON.stringify({ message: PUBLIC_UNAVAILABLE_MESSAGE });
   const contentType = "application/json";
   if (kind === "alb") {
     // With multi-value headers enabled on the target group, ALB ignores `headers` in the response.

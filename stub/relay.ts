@@ -189,11 +189,13 @@ export function createRelay(config: StubConfig, options: RelayOptions = {}): Rel
 }
 
 /**
- * How a relay failure reaches the caller: HTTP-shaped events get a 503 carrying the message (a thrown
- * error would become an opaque 502); every other event gets the error thrown, so retries and DLQs apply.
+ * How a relay failure reaches the caller: HTTP-shaped events get a 503 that says only that (a thrown
+ * error would become an opaque 502), with the message in the function's log; every other event gets the
+ * error thrown, so retries and DLQs apply.
  */
 export function relayFailure(event: unknown, error: RelayError): HttpErrorResponse {
   const kind = httpEventKind(event);
-  if (kind) return unavailableResponse(kind, event, error.message);
-  throw error;
+  if (!kind) throw error;
+  console.error(`[pulumi-live] ${error.name}: ${error.message}`);
+  return unavailableResponse(kind, event);
 }

@@ -1,7 +1,10 @@
 /** `pulumi-live invoke <function>`: one invocation through Lambda's Invoke API, in AWS or the local gateway. */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { findProjectRoot } from "../../core/handler";
 import { defineCommand } from "../command-line/command";
+import { readStack } from "../discovery/discover";
+import type { StackFunction } from "../discovery/stack-export";
 import { UserError } from "../user-error";
 import type { CommandIo } from "./command-io";
 import type { LambdaError } from "../../core/lambda-error";
@@ -11,6 +14,36 @@ export const DEFAULT_LOCAL_ENDPOINT = "http://127.0.0.1:3000";
 export interface InvokeDeps {
   /** Where `--event -` reads from. @default process.stdin */
   stdin?: AsyncIterable<Buffer | string>;
+  /** Reads the project's stack (LiveFunction names). @default readStack (the pulumi CLI) */
+  readStack?: typeof readStack;
+}
+
+/**
+ * The deployed function a name means: a LiveFunction of the project folder's stack (by its name in the
+ * program) when there is one, else the name as given (a deployed name or ARN). Without a Pulumi project
+ * or a readable stack the name is taken as given, unless `--stack` asked for one.
+ */
+async function deployedFunction(
+  name: string,
+  stack: string | undefined,
+  io: CommandIo,
+  deps: InvokeDeps,
+): Promise<{ functionName: string; region?: string; liveFunction?: string }> {
+  if (name.startsWith("arn:") || (!stack && !findProjectRoot(io.cwd))) return { functionName: name };
+  let functions: StackFunction[];
+  try {
+    functions = (await (deps.readStack ?? readStack)({ cwd: io.cwd, stack, env: io.env })).functions;
+  } catch (error) {
+    if (stack) throw error;
+    return { functionName: name };
+  }
+  const fn = functions.find((f) => f.name === name);
+  if (!fn) return { functionName: name };
+  return {
+    functionName: fn.functionName,
+    region: fn.functionArn.split(":")[3] || undefined,
+    liveFunction: name,
+  };
 }
 
 async function readEvent(source: string | undefined, io: CommandIo, deps: InvokeDeps): Promise<string> {
@@ -62,6 +95,7 @@ function explain(error: unknown, target: string, name: string): Error {
 interface InvokeOptions {
   name: string;
   event?: string;
+  stack?: string;
   region?: string;
   local: boolean;
   endpoint?: string;
@@ -79,7 +113,9 @@ export const invokeCommand = defineCommand<InvokeOptions, InvokeDeps>({
   arguments: [
     {
       name: "<function>",
-      description: "the deployed function's name or ARN (with --local: the name given to --function)",
+      description:
+        "the LiveFunction's name in your Pulumi program (looked up in the stack of the project folder), or " +
+        "the deployed function's name or ARN (with --local: the name given to --function)",
     },
   ],
   positionals: { min: 1, max: 1 },
@@ -92,11 +128,18 @@ export const invokeCommand = defineCommand<InvokeOptions, InvokeDeps>({
       default: "{}",
     },
     {
+      name: "stack",
+      takes: "value",
+      placeholder: "NAME",
+      description: "the stack the LiveFunction is looked up in",
+      default: "the selected one",
+    },
+    {
       name: "region",
       takes: "value",
       placeholder: "REGION",
       description: "the function's region",
-      default: "AWS_REGION or your profile's",
+      default: "the LiveFunction's, AWS_REGION or your profile's",
     },
     { name: "local", description: "invoke the local gateway of pulumi-live serve --local instead of AWS" },
     {
@@ -112,9 +155,13 @@ export const invokeCommand = defineCommand<InvokeOptions, InvokeDeps>({
     if (args.has("endpoint") && !args.flag("local")) {
       problems.push("--endpoint is the local gateway's address: use it with --local.");
     }
+    if (args.has("stack") && args.flag("local")) {
+      problems.push("--stack looks a LiveFunction up in a deployed stack: drop it with --local.");
+    }
     return {
       name: args.positionals[0] ?? "",
       event: args.value("event"),
+      stack: args.value("stack"),
       region: args.value("region"),
       local: args.flag("local"),
       endpoint: args.value("endpoint"),
@@ -130,17 +177,22 @@ export function runInvokeCommand(args: string[], io: CommandIo, deps: InvokeDeps
 }
 
 async function invoke(values: InvokeOptions, io: CommandIo, deps: InvokeDeps): Promise<number> {
-  const { name } = values;
+  const given = values.name;
   const payload = await readEvent(values.event, io, deps);
+  const deployed = values.local
+    ? { functionName: given }
+    : await deployedFunction(given, values.stack, io, deps);
+  const name = deployed.functionName;
+  const region = values.region ?? deployed.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
   const { InvokeCommand, LambdaClient } = await import("@aws-sdk/client-lambda");
   const endpoint = values.local ? (values.endpoint ?? DEFAULT_LOCAL_ENDPOINT) : undefined;
   const client = new LambdaClient({
     maxAttempts: 1,
     ...(endpoint
       ? { endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } }
-      : { region: values.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION }),
+      : { region }),
   });
-  const target = endpoint ?? `AWS Lambda (${values.region ?? io.env.AWS_REGION ?? "your profile's region"})`;
+  const target = endpoint ?? `AWS Lambda (${region ?? "your profile's region"})`;
   let out;
   try {
     out = await client.send(
@@ -174,7 +226,8 @@ async function invoke(values: InvokeOptions, io: CommandIo, deps: InvokeDeps): P
     );
     return failed ? 1 : 0;
   }
-  const lines = [`${failed ? "✗" : "✓"} ${name} ${requestId ?? ""}  ${out.StatusCode ?? ""}`.trimEnd()];
+  const shown = deployed.liveFunction ? `${deployed.liveFunction} (${name})` : name;
+  const lines = [`${failed ? "✗" : "✓"} ${shown} ${requestId ?? ""}  ${out.StatusCode ?? ""}`.trimEnd()];
   if (failed) {
     const error = result as Partial<LambdaError>;
     lines.push(`  ${error.errorType ?? out.FunctionError}: ${error.errorMessage ?? text}`);

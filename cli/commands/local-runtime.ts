@@ -12,6 +12,7 @@ import { isPythonFile } from "../../core/python";
 import type { PythonBuilder } from "../runtime/python/python-builder";
 import { pythonFunctionBuilder } from "../runtime/python/python-function";
 import { WorkerPool } from "../runtime/worker-pool";
+import { removeStaleBuilds } from "../runtime/stale-builds";
 import type { ServedFunction } from "../session";
 import type { Teardown } from "../teardown";
 
@@ -39,6 +40,8 @@ export interface LocalRuntimeOptions {
   inspect?: InspectAddress;
   /** Records kept per function, or `false` for none. */
   record: number | false;
+  /** The developer's explicit local variables, over every function's (see `localVariables`). */
+  localVariables?: Record<string, string>;
   /** `--python PATH`: the interpreter of Python handlers (else the project's .venv, else python3). */
   python?: string;
   reporter: Reporter;
@@ -67,6 +70,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   // A builder empties and removes its folder: each serve of a project (each process, each runtime in
   // it) builds into its own, so concurrent serves never delete each other's builds.
   const buildId = `${process.pid}-${++runtimes}`;
+  // A serve that was killed could not remove its builds: the next one does.
+  await removeStaleBuilds(options.root).catch((error: unknown) =>
+    reporter.status({ message: `could not remove old build folders: ${String(error)}` }),
+  );
   const debugging = options.inspect !== undefined || inspectorActive();
   const inspector = debugging ? openInspector(options.inspect) : undefined;
   const recorder =
@@ -125,8 +132,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }
   await Promise.all([...builders.values()].map((b) => b.start()));
 
+  const local = options.localVariables ?? {};
+  if (Object.keys(local).length > 0) {
+    reporter.status({
+      message: `local variables for every function: ${Object.keys(local).sort().join(", ")}`,
+    });
+  }
   const pool = new WorkerPool({
     concurrency: options.concurrency,
+    localVariables: local,
     onLog: (e) =>
       reporter.log({ name: e.functionName, requestId: e.requestId, stream: e.stream, line: e.line }),
     debugging,

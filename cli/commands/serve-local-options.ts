@@ -5,6 +5,8 @@ import { HTTP_SOURCES, isHttpSource, type HttpSource } from "../local/events/htt
 import { DEFAULT_KEEP } from "../record/invocation-record";
 import type { Reporter } from "../reporter";
 import { parseFunctionSpec, type FunctionSpec } from "../runtime/handler-spec";
+import { parseEnvFlags } from "../../core/local-environment";
+import { localVariables as readLocalVariables } from "../runtime/local-variables";
 import { UserError } from "../user-error";
 
 /** `pulumi-live serve --local` options as given on the command line. */
@@ -29,8 +31,10 @@ export interface ServeLocalOptions {
   concurrency?: number;
   /** The local functions' timeout in seconds. @default the program's, else 30 with --function, 3 without */
   timeoutSeconds?: number;
-  /** Extra environment variables of every function (`KEY=VALUE`). */
+  /** Variables of every function (`KEY=VALUE`): here there is no deployed function, so they are its own. */
   env?: string[];
+  /** `--env-file FILE`; `.pulumi-live/local.env` in the folder when absent (if it exists). */
+  envFile?: string;
   /** Lambda-like environments per function at most. @default 10 */
   maxEnvironments?: number;
   /** Rebuild on edits. @default true */
@@ -62,6 +66,8 @@ export interface ResolvedServeLocalOptions {
   httpSources: Map<string, HttpSource>;
   programTimeoutMs?: number;
   env: Record<string, string>;
+  /** The developer's local variables (the env file), over the functions' own. */
+  localVariables: Record<string, string>;
   maxEnvironments: number;
   watch: boolean;
   inspect?: InspectAddress;
@@ -97,12 +103,8 @@ export function resolveServeLocalOptions(
       problems.push((error as Error).message);
     }
   }
-  const env: Record<string, string> = {};
-  for (const pair of options.env ?? []) {
-    const equals = pair.indexOf("=");
-    if (equals < 1) problems.push(`Invalid --env "${pair}": expected KEY=VALUE.`);
-    else env[pair.slice(0, equals)] = pair.slice(equals + 1);
-  }
+  const env = parseEnvFlags(options.env ?? [], "--env", problems);
+  const localVariables = readLocalVariables(cwd, { envFile: options.envFile }, cwd, problems);
   let inspect: InspectAddress | undefined;
   try {
     if (options.inspect !== undefined) inspect = parseInspect(options.inspect);
@@ -148,6 +150,7 @@ export function resolveServeLocalOptions(
         ? undefined
         : Math.max(1, positiveInteger(options.timeoutSeconds, 30, "--timeout", problems)),
     env,
+    localVariables,
     maxEnvironments: Math.max(
       1,
       positiveInteger(options.maxEnvironments, 10, "--max-environments", problems),

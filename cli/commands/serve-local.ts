@@ -105,6 +105,7 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
       inspect: options.inspect,
       record: options.record,
       python: options.python,
+      localVariables: options.localVariables,
       reporter,
       cleanup,
     });

@@ -6,6 +6,7 @@ import { MqttConnection } from "../mqtt-connection";
 import type { Reporter } from "../reporter";
 import { parseInspect, type InspectAddress } from "../debug/inspector";
 import { DEFAULT_KEEP } from "../record/invocation-record";
+import { localVariables } from "../runtime/local-variables";
 import { startLocalRuntime, type LocalBuilder } from "./local-runtime";
 import type { WorkerPool } from "../runtime/worker-pool";
 import { Session, type SessionEvents } from "../session";
@@ -26,6 +27,10 @@ export interface ServeStackOptions {
   concurrency?: number;
   /** Rebuild on edits. @default true */
   watch?: boolean;
+  /** The developer's local variables for every function (`--env KEY=VALUE`), over the env file's. */
+  variables?: string[];
+  /** `--env-file FILE`; `.pulumi-live/local.env` in the project folder when absent (if it exists). */
+  envFile?: string;
   reporter: Reporter;
   /** Environment of `pulumi` and of the credential chain; `process.env` by default. */
   env?: NodeJS.ProcessEnv;
@@ -108,6 +113,7 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
   const problems = UserError.combine(failures);
   if (problems) throw problems;
   const stack = (discovered as PromiseFulfilledResult<DiscoveredStack>).value;
+  const local = localVariables(stack.root, { env: options.variables, envFile: options.envFile });
   const adjustConfig = options.adjustConfig ?? iotUrlOverride(env);
   if (adjustConfig && !options.adjustConfig) {
     reporter.status({ message: `${IOT_URL_OVERRIDE_ENV} is set: connecting to a test broker, not AWS IoT` });
@@ -125,6 +131,7 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
       concurrency,
       inspect,
       record,
+      localVariables: local,
       python: options.python,
       reporter,
       cleanup,

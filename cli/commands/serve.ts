@@ -81,6 +81,20 @@ const OPTIONS: OptionDefinition[] = [
     description: "local workers at most",
     default: "16",
   },
+  {
+    name: "env",
+    takes: "value",
+    repeatable: true,
+    placeholder: "KEY=VALUE",
+    description: "a local variable of every function, over its deployed (or the program's) ones",
+  },
+  {
+    name: "env-file",
+    takes: "value",
+    placeholder: "FILE",
+    description: "local variables from a file, under --env",
+    default: ".pulumi-live/local.env, if it exists",
+  },
   { name: "no-watch", description: "build once; do not rebuild on edits" },
   { name: "json", description: "print NDJSON events (the first is ready) instead of lines for people" },
   {
@@ -125,14 +139,6 @@ const OPTIONS: OptionDefinition[] = [
     placeholder: "SECONDS",
     description: "the functions' timeout",
     default: "the program's, else 3; 30 with --function",
-    group: LOCAL,
-  },
-  {
-    name: "env",
-    takes: "value",
-    repeatable: true,
-    placeholder: "KEY=VALUE",
-    description: "an environment variable of every function",
     group: LOCAL,
   },
   {
@@ -209,6 +215,7 @@ function read(args: ParsedArgs, problems: string[], io: CommandIo): ServeOptions
       broker: args.value("broker"),
       timeoutSeconds: wholeNumber(args, "timeout", problems),
       env: [...args.values("env")],
+      envFile: args.value("env-file"),
     };
     check(() => resolveServeLocalOptions(options), problems);
     return { mode: "local", json, options };
@@ -223,6 +230,8 @@ function read(args: ParsedArgs, problems: string[], io: CommandIo): ServeOptions
       .map((name) => name.trim())
       .filter(Boolean),
     profile: args.value("profile"),
+    variables: [...args.values("env")],
+    envFile: args.value("env-file"),
     env: io.env,
   };
   check(() => resolveServeStackOptions(options), problems);

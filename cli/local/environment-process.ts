@@ -4,6 +4,7 @@ import { performance } from "node:perf_hooks";
 import { MAX_RESPONSE_PAYLOAD_BYTES } from "../../protocol/limits";
 import type { InvokeMessage, ReadyMessage, ResultMessage } from "./host-messages";
 import type { InvokeResult } from "./invoker";
+import { LogLines } from "../runtime/log-lines";
 import { type LambdaError, responseTooLargeError } from "../../core/lambda-error";
 
 const MARKER_PREFIX = "\u001fpulumi-live:end:";
@@ -48,7 +49,7 @@ export class EnvironmentProcess {
   readonly pid: number | undefined;
   private readonly child: ChildProcess;
   private readonly closed: Promise<void>;
-  private readonly pending = ["", ""];
+  private readonly lines = new LogLines();
   private active: Active | undefined;
   private dead = false;
   private ready = false;
@@ -160,24 +161,21 @@ export class EnvironmentProcess {
   }
 
   private onClose(): void {
-    for (const stream of [0, 1]) if (this.pending[stream]) this.output(stream, "\n");
+    for (const { line } of this.lines.flush()) this.line(line);
     if (this.active) this.finish();
   }
 
-  /** Splits output into lines, routes them to the active invocation and counts end markers. */
+  /** Splits output into lines (linear, each line capped), routes them and counts end markers. */
   private output(stream: number, chunk: string): void {
-    const lines = (this.pending[stream] + chunk).split("\n");
-    this.pending[stream] = lines.pop() ?? "";
-    for (const line of lines) {
-      const at = line.indexOf(MARKER_PREFIX);
-      if (at < 0) {
-        this.log(line);
-        continue;
-      }
-      if (at > 0) this.log(line.slice(0, at));
-      const active = this.active;
-      if (active && ++active.markers >= 2 && active.result) this.finish();
-    }
+    for (const line of this.lines.push(stream === 0 ? "stdout" : "stderr", chunk)) this.line(line);
+  }
+
+  private line(line: string): void {
+    const at = line.indexOf(MARKER_PREFIX);
+    if (at < 0) return this.log(line);
+    if (at > 0) this.log(line.slice(0, at));
+    const active = this.active;
+    if (active && ++active.markers >= 2 && active.result) this.finish();
   }
 
   private log(line: string): void {

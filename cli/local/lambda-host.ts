@@ -6,27 +6,32 @@
  * argv: `<handlerFile> <handlerExport>`; the function's whole environment comes as the process env.
  */
 import { basename, extname } from "node:path";
-import { pathToFileURL } from "node:url";
 import { format } from "node:util";
 import { endMarker, type InvokeMessage, type ReadyMessage, type ResultMessage } from "./host-messages";
-import { toLambdaError, type LambdaError } from "../../core/lambda-error";
+import type { LambdaError } from "../../core/lambda-error";
+import {
+  EventLoopWatch,
+  handlerError,
+  invokeHandler,
+  settle,
+  unhandledRejectionError,
+  type LambdaHandler,
+} from "../../core/lambda-runtime";
+import { handlerExport, isLambdaError, loadModule } from "../../core/lambda-loader";
+import type { InvocationContext } from "../../protocol/messages";
 
-type Handler = (
-  event: unknown,
-  context: object,
-  callback: (error?: unknown, result?: unknown) => void,
-) => unknown;
-
-const [handlerFile = "", handlerExport = "handler"] = process.argv.slice(2);
+const [handlerFile = "", exportPath = "handler"] = process.argv.slice(2);
 const env = process.env;
 let current: string | undefined;
 
 patchConsole();
-const loaded: Promise<Handler | LambdaError> = loadHandler().catch(importError);
+const loaded: Promise<LambdaHandler | LambdaError> = loadHandler();
 // The parent starts an invocation's clock only after init, as Lambda does.
 void loaded.then(() => process.send?.({ type: "ready" } satisfies ReadyMessage));
 const queue: InvokeMessage[] = [];
 let running = false;
+// The IPC channel keeps this process alive between invocations; during one, the loop may empty.
+const loop = process.channel ? new EventLoopWatch(process.channel) : undefined;
 
 process.on("message", (message: InvokeMessage) => {
   if (message?.type !== "invoke") return;
@@ -35,15 +40,8 @@ process.on("message", (message: InvokeMessage) => {
 });
 // The parent is gone: nothing can receive a result any more.
 process.on("disconnect", () => process.exit(0));
-process.on("uncaughtException", (error) => fatal(toLambdaError(error)));
-process.on("unhandledRejection", (reason) => {
-  const e = toLambdaError(reason);
-  fatal({
-    ...e,
-    errorType: "Runtime.UnhandledPromiseRejection",
-    errorMessage: `${e.errorType}: ${e.errorMessage}`,
-  });
-});
+process.on("uncaughtException", (error) => fatal(handlerError(error)));
+process.on("unhandledRejection", (reason) => fatal(unhandledRejectionError(reason)));
 
 async function drain(): Promise<void> {
   running = true;
@@ -60,50 +58,28 @@ async function drain(): Promise<void> {
   running = false;
 }
 
-async function invoke(handler: Handler, message: InvokeMessage): Promise<ResultMessage> {
+async function invoke(handler: LambdaHandler, message: InvokeMessage): Promise<ResultMessage> {
   const { requestId } = message;
+  let event: unknown;
   try {
-    const event: unknown = JSON.parse(message.payload);
-    const result = await call(handler, event, lambdaContext(message));
-    return { type: "result", requestId, ok: true, payload: JSON.stringify(result) ?? "null" };
+    event = JSON.parse(message.payload);
   } catch (error) {
-    return { type: "result", requestId, ok: false, error: toLambdaError(error) };
+    return { type: "result", requestId, ok: false, error: handlerError(error) };
   }
-}
-
-/** Calls an async or a callback-style handler, as Lambda's Node.js runtime does. */
-function call(handler: Handler, event: unknown, context: Record<string, unknown>): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const done = (error?: unknown, result?: unknown): void => {
-      if (settled) return;
-      settled = true;
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- Lambda fails with the value as given
-      if (error !== undefined && error !== null) reject(error);
-      else resolve(result);
-    };
-    // The legacy context methods some handlers still call.
-    Object.assign(context, {
-      done,
-      succeed: (result: unknown) => done(null, result),
-      fail: (error: unknown) => done(error ?? new Error("handled")),
-    });
-    try {
-      const returned = handler(event, context, done);
-      if (isThenable(returned))
-        returned.then(
-          (result) => done(null, result),
-          (error) => done(error ?? new Error(String(error))),
-        );
-      // A synchronous handler without a callback parameter: Lambda ignores its return value.
-      else if (handler.length < 3) done(null, null);
-    } catch (error) {
-      done(error);
-    }
+  loop?.start();
+  const completion = await invokeHandler(handler, event, contextData(message), {
+    deadline: message.deadline,
+    emptyEventLoop: loop?.emptyEventLoop,
   });
+  loop?.end();
+  const settled = settle(completion);
+  return settled.ok
+    ? { type: "result", requestId, ok: true, payload: settled.json }
+    : { type: "result", requestId, ok: false, error: settled.error };
 }
 
-function lambdaContext(message: InvokeMessage): Record<string, unknown> {
+/** What Lambda's runtime builds the context from: its environment and the invocation's headers. */
+function contextData(message: InvokeMessage): InvocationContext {
   const name = env.AWS_LAMBDA_FUNCTION_NAME ?? "local";
   const region = env.AWS_REGION ?? "us-east-1";
   return {
@@ -114,46 +90,17 @@ function lambdaContext(message: InvokeMessage): Record<string, unknown> {
     memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? "128",
     logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME ?? `/aws/lambda/${name}`,
     logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME ?? "",
-    callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
   };
 }
 
-async function loadHandler(): Promise<Handler | LambdaError> {
-  let exports: unknown;
+/** Init: loads the module and finds the export; a failure is reported by every invocation. */
+async function loadHandler(): Promise<LambdaHandler | LambdaError> {
+  const handlerName = env._HANDLER ?? `${basename(handlerFile, extname(handlerFile))}.${exportPath}`;
   try {
-    exports = require(handlerFile);
+    return handlerExport(await loadModule(handlerFile), exportPath, handlerName);
   } catch (error) {
-    // An ES module (.mjs or "type": "module"): Lambda imports those.
-    if ((error as { code?: string }).code !== "ERR_REQUIRE_ESM") throw error;
-    exports = await import(pathToFileURL(handlerFile).href);
+    return isLambdaError(error) ? error : handlerError(error);
   }
-  let value: unknown = exports;
-  for (const key of handlerExport.split(".")) value = (value as Record<string, unknown> | undefined)?.[key];
-  if (typeof value === "function") return value as Handler;
-  const module = basename(handlerFile, extname(handlerFile));
-  return {
-    errorType: "Runtime.HandlerNotFound",
-    errorMessage: `${module}.${handlerExport} is undefined or not exported`,
-    trace: [],
-  };
-}
-
-/** Init failures, reported on every invocation with the types Lambda's runtime uses. */
-function importError(error: unknown): LambdaError {
-  const e = toLambdaError(error);
-  const code = (error as { code?: string } | undefined)?.code;
-  if (code === "MODULE_NOT_FOUND" || code === "ERR_MODULE_NOT_FOUND") {
-    return {
-      ...e,
-      errorType: "Runtime.ImportModuleError",
-      errorMessage: `${e.errorType}: ${e.errorMessage}`,
-    };
-  }
-  if (error instanceof SyntaxError) {
-    return { ...e, errorType: "Runtime.UserCodeSyntaxError", errorMessage: `SyntaxError: ${e.errorMessage}` };
-  }
-  return e;
 }
 
 /** Lambda's runtime prefixes each console record with time, request id and level. */
@@ -189,8 +136,4 @@ function fatal(error: LambdaError): void {
   }
   current = undefined;
   void send({ type: "result", requestId, ok: false, error, fatal: true }).finally(() => process.exit(1));
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | undefined)?.then === "function";
 }

@@ -1,8 +1,9 @@
 /** Runs a recorded invocation again against the current source: no broker, no AWS. */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { localEnvironment } from "../../protocol";
+import { localEnvironment } from "../../core/local-environment";
 import { isPythonFile } from "../../core/python";
+import { localVariables } from "../runtime/local-variables";
 import { FunctionBuilder } from "../runtime/builder";
 import type { PythonBuilder } from "../runtime/python/python-builder";
 import { pythonFunctionBuilder } from "../runtime/python/python-function";
@@ -35,8 +36,13 @@ export function replayEnvironment(
     environment.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
     if (credentials.sessionToken) environment.AWS_SESSION_TOKEN = credentials.sessionToken;
   }
+  // Redacted values the developer exported in this shell are passed on by name: nothing else of the shell is.
+  for (const name of record.redacted) {
+    const value = local[name];
+    if (value !== undefined && !AWS_CREDENTIAL_NAMES.includes(name)) environment[name] = value;
+  }
   const missing = record.redacted.filter(
-    (name) => !(name in environment) && local[name] === undefined && !AWS_CREDENTIAL_NAMES.includes(name),
+    (name) => !(name in environment) && !AWS_CREDENTIAL_NAMES.includes(name),
   );
   return { environment, missing };
 }
@@ -51,7 +57,7 @@ export type ReplayOutcome = ({ ok: true; result: unknown } | { ok: false; error:
 export interface ReplayRunOptions {
   /** The project root the record's handler path is relative to. */
   root: string;
-  /** The local process's environment (the handler sees it under the function's). */
+  /** The local process's environment: the handler keeps its machine basics (see `localEnvironment`). */
   local: NodeJS.ProcessEnv;
   environment: Record<string, string>;
   onLog?: (line: string) => void;
@@ -96,6 +102,8 @@ export async function runReplay(record: InvocationRecord, options: ReplayRunOpti
       });
   const pool = new WorkerPool({
     concurrency: 1,
+    // The project's env file applies to replays as to serve.
+    localVariables: localVariables(options.root, {}),
     debugging: inspectorActive(),
     onLog: (e) => options.onLog?.(e.line),
   });

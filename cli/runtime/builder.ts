@@ -5,6 +5,7 @@ import { performance } from "node:perf_hooks";
 import { watch, type FSWatcher } from "chokidar";
 import * as esbuild from "esbuild";
 import { ESM_REQUIRE_BANNER, moduleFormat } from "../../core/handler";
+import { localPackageNames, packageResolution } from "./package-resolution";
 
 /** The outcome of one build of a function. */
 export type BuildResult =
@@ -84,6 +85,9 @@ export class FunctionBuilder {
   /** What each changed file looked like when a build last read it. */
   private builtStamps = new Map<string, string>();
   private trailingChecks = new Map<string, NodeJS.Timeout>();
+  /** Packages resolved from their importer's folder (see localPackageNames), and the folders scanned. */
+  private localPackages = new Set<string>();
+  private readonly scanned = new Map<string, string[]>();
 
   constructor(options: FunctionBuilderOptions) {
     this.options = options;
@@ -97,14 +101,29 @@ export class FunctionBuilder {
     // Versions of an earlier run in this folder are stale: nothing runs them any more (the folder is
     // this builder's own, see FunctionBuilderOptions.outDir).
     await rm(this.options.outDir, { recursive: true, force: true });
+    this.localPackages = localPackageNames(
+      [path.dirname(this.options.entry)],
+      this.options.outDir,
+      this.scanned,
+    );
+    this.context = await this.createContext();
+    const first = await this.rebuild();
+    if (this.options.watch) await this.startWatching();
+    return first;
+  }
+
+  private createContext(): Promise<esbuild.BuildContext<{ metafile: true; write: false }>> {
     const ext = this.format === "esm" ? "mjs" : "cjs";
-    this.context = await esbuild.context({
+    return esbuild.context({
       entryPoints: [this.options.entry],
       absWorkingDir: this.cwd,
       bundle: true,
       platform: "node",
       target: "node20",
+      // Packages stay out of the bundle; those the build's folder would not find as the importer does
+      // resolve from the importer's folder (see packageResolution).
       packages: "external",
+      plugins: [packageResolution(this.format, this.localPackages)],
       format: this.format,
       banner: this.format === "esm" ? { js: ESM_REQUIRE_BANNER } : undefined,
       sourcemap: "inline",
@@ -116,9 +135,6 @@ export class FunctionBuilder {
       // `<outDir>/<version>/` folders the bundle is written to, so those paths resolve from there too.
       outfile: path.join(this.options.outDir, "current", `index.${ext}`),
     });
-    const first = await this.rebuild();
-    if (this.options.watch) await this.startWatching();
-    return first;
   }
 
   /** Builds now; calls made while a build runs coalesce into one build after it. */
@@ -177,16 +193,24 @@ export class FunctionBuilder {
     let result: BuildResult;
     try {
       if (!this.context) throw new Error(`FunctionBuilder "${this.options.name}" was not started`);
-      const output = await this.context.rebuild();
+      let output = await this.context.rebuild();
+      // Sources in folders not seen before (a workspace package's, now bundled) may see packages of
+      // their own node_modules: a new context resolves those from there too.
+      for (let round = 0; round < 3; round++) {
+        const dirs = this.sourceInputs(output.metafile).map((input) => path.dirname(input));
+        const names = localPackageNames(dirs, this.options.outDir, this.scanned);
+        if ([...names].every((name) => this.localPackages.has(name))) break;
+        this.localPackages = new Set([...this.localPackages, ...names]);
+        await this.context.dispose();
+        this.context = await this.createContext();
+        output = await this.context.rebuild();
+      }
       const code = output.outputFiles.find((file) => /\.(c|m)js$/.test(file.path));
       if (!code) throw new Error(`esbuild produced no bundle for ${entry}`);
       const file = path.join(this.options.outDir, String(version), path.basename(code.path));
       await mkdir(path.dirname(file), { recursive: true });
       await writeFile(file, code.contents);
-      const inputs = Object.keys(output.metafile.inputs)
-        .filter((input) => !/^[a-z-]+:/i.test(input) || path.isAbsolute(input))
-        .map((input) => path.resolve(this.cwd, input))
-        .filter((input) => !input.split(path.sep).includes("node_modules"));
+      const inputs = this.sourceInputs(output.metafile);
       const durationMs = performance.now() - started;
       result = { ok: true, version, file, format: this.format, entry, durationMs, inputs };
     } catch (error) {
@@ -210,6 +234,14 @@ export class FunctionBuilder {
     // Builds run one at a time, so prunes do too; awaiting it here lets dispose() wait for it.
     if (result.ok) await this.pruneVersions(version);
     return result;
+  }
+
+  /** Absolute paths of the source files in a build (node_modules excluded). */
+  private sourceInputs(metafile: esbuild.Metafile): string[] {
+    return Object.keys(metafile.inputs)
+      .filter((input) => !/^[a-z-]+:/i.test(input) || path.isAbsolute(input))
+      .map((input) => path.resolve(this.cwd, input))
+      .filter((input) => !input.split(path.sep).includes("node_modules"));
   }
 
   private changed(file: string): void {

@@ -8,6 +8,15 @@ import { isPythonBuild } from "./python/python-builder";
 import { PythonProcess } from "./python/python-process";
 import type { InvokeMessage, WorkerData } from "./worker-messages";
 
+/** The memory size of a function whose context does not say (Lambda's default). */
+const DEFAULT_MEMORY_MB = 128;
+
+/** The function's memory size, from the invocation's context: the bound of its worker's heap. */
+export function memoryLimitMb(req: Pick<InvokeRequest, "context">): number {
+  const size = Number(req.context.memoryLimitInMB);
+  return Number.isInteger(size) && size > 0 ? size : DEFAULT_MEMORY_MB;
+}
+
 /** The worker thread script, compiled next to this file. */
 const WORKER_ENTRY = path.join(__dirname, "worker-entry.js");
 
@@ -24,11 +33,16 @@ export interface HandlerWorker extends EventEmitter {
 
 /**
  * Starts a worker thread that loads the request's build and serves invocations of its export, with
- * the request's environment as its whole `process.env` and its output piped to the parent; or, for a
- * Python build, the Python process that does the same.
+ * the request's environment (and the developer's local variables over it) as its whole `process.env`
+ * and its output piped to the parent; or, for a Python build, the Python process that does the same.
  */
-export function spawnHandlerWorker(req: InvokeRequest): HandlerWorker {
-  if (isPythonBuild(req.build)) return new PythonProcess(req.build.python, req.environment);
+export function spawnHandlerWorker(
+  req: InvokeRequest,
+  localVariables: Record<string, string> = {},
+): HandlerWorker {
+  // The developer's local variables go over the request's environment (see core/local-environment).
+  const env = { ...req.environment, ...localVariables };
+  if (isPythonBuild(req.build)) return new PythonProcess(req.build.python, env);
   const data: WorkerData = {
     file: req.build.file,
     format: req.build.format,
@@ -38,12 +52,15 @@ export function spawnHandlerWorker(req: InvokeRequest): HandlerWorker {
   };
   return new Worker(WORKER_ENTRY, {
     workerData: data,
-    env: req.environment,
+    env,
     // Stack traces name the .ts source and line.
     execArgv: ["--enable-source-maps"],
     stdout: true,
     stderr: true,
     // The title a debugger shows for the thread (`[worker 3] api env-1`), where Node supports it.
     name: `${req.functionName} ${req.envId}`,
+    // The function's memory size bounds the handler's JavaScript heap; over it, V8 stops the worker and
+    // the invocation fails as Lambda's does (Runtime.OutOfMemory). Buffers and native memory are not bounded.
+    resourceLimits: { maxOldGenerationSizeMb: memoryLimitMb(req) },
   });
 }

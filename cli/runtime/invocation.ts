@@ -49,6 +49,11 @@ export interface WorkerPoolOptions {
    * @default false
    */
   debugging?: boolean;
+  /**
+   * The developer's explicit local variables (`--env`, the env file): set over every invocation's
+   * environment, after its rules (see `core/local-environment`) have been applied.
+   */
+  localVariables?: Record<string, string>;
   /** While debugging: a running invocation passed its (remote) deadline and is still held. */
   onDeadlinePassed?: (event: { functionName: string; requestId: string; budgetMs: number }) => void;
 }
@@ -83,5 +88,7 @@ export interface Slot {
   lastUsed: number;
   retiring: boolean;
   crash?: LambdaError;
+  /** The worker was stopped for going over its memory limit (the function's memory size). */
+  outOfMemory?: boolean;
   lines: LogLines;
 }

@@ -3,13 +3,14 @@ import { environmentHash } from "../../protocol/environment";
 import { MAX_RESPONSE_PAYLOAD_BYTES } from "../../protocol/limits";
 import type { InvokeOutcome, InvokeRequest, Job, Slot, WorkerPoolOptions } from "./invocation";
 import { LogLines, LogTail } from "./log-lines";
-import { spawnHandlerWorker, type HandlerWorker } from "./handler-worker";
+import { memoryLimitMb, spawnHandlerWorker, type HandlerWorker } from "./handler-worker";
 import type { InvokeMessage, WorkerMessage } from "./worker-messages";
 import {
   toLambdaError,
   type LambdaError,
   responseTooLargeError,
   exitError,
+  outOfMemoryError,
   SHUTDOWN_REASON,
   throttledError,
   timedOutError,
@@ -55,7 +56,7 @@ export class WorkerPool {
       const job: Job = {
         req,
         key: `${req.functionName}\u0000${req.envId}`,
-        identity: `${req.build.file}\u0000${req.exportName}\u0000${hashOf(req.environment)}`,
+        identity: `${req.build.file}\u0000${req.exportName}\u0000${memoryLimitMb(req)}\u0000${hashOf(req.environment)}`,
         resolve,
         receivedAt: Date.now(),
         coldStart: false,
@@ -167,7 +168,7 @@ export class WorkerPool {
     const { req } = job;
     let worker: HandlerWorker;
     try {
-      worker = spawnHandlerWorker(req);
+      worker = spawnHandlerWorker(req, this.options.localVariables);
     } catch (error) {
       this.finish(job, toLambdaError(error));
       return undefined;
@@ -185,7 +186,10 @@ export class WorkerPool {
     };
     this.slots.add(slot);
     worker.on("message", (message: WorkerMessage) => this.guard(() => this.onMessage(slot, message)));
-    worker.on("error", (error) => (slot.crash ??= toLambdaError(error)));
+    worker.on("error", (error) => {
+      if ((error as { code?: unknown }).code === "ERR_WORKER_OUT_OF_MEMORY") slot.outOfMemory = true;
+      else slot.crash ??= toLambdaError(error);
+    });
     worker.on("exit", (code: number) => this.guard(() => this.onExit(slot, code)));
     // Output that bypasses the worker's own capture (rare) still lands in the invocation's log.
     worker.stdout.on("data", (chunk: Buffer) => this.output(slot, "stdout", chunk.toString("utf8")));
@@ -240,7 +244,8 @@ export class WorkerPool {
     const job = slot.job;
     if (job) {
       const id = job.req.context.awsRequestId;
-      this.finish(job, slot.crash ?? exitError(id, `Runtime exited with error: exit status ${code}`));
+      const crash = slot.outOfMemory ? outOfMemoryError(id) : slot.crash;
+      this.finish(job, crash ?? exitError(id, `Runtime exited with error: exit status ${code}`));
     }
     this.forget(slot);
     this.dispatch();

@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import { Readable } from "node:stream";
 import test from "ava";
 import { runInvokeCommand } from "../../cli/commands/invoke";
@@ -103,3 +104,45 @@ test("invoke says what is wrong: unknown function, nothing listening, bad event"
     message: /^The event from bad\.json is not JSON \(.+\)\.$/,
   });
 });
+
+test.serial(
+  "invoke takes the LiveFunction's name: the project's stack names the deployed function",
+  async (t) => {
+    await project.write({ "Pulumi.yaml": "name: greet\nruntime: nodejs\n" });
+    t.teardown(() => rm(project.path("Pulumi.yaml"), { force: true }));
+    // AWS's Lambda API is the local gateway here, which serves the deployed name "greet".
+    const saved = { ...process.env };
+    t.teardown(() => {
+      for (const name of ["AWS_ENDPOINT_URL_LAMBDA", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+    });
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_LAMBDA: server.gateway,
+      AWS_ACCESS_KEY_ID: "AKIDINVOKE",
+      AWS_SECRET_ACCESS_KEY: "invoke",
+    });
+    const stacks: unknown[] = [];
+    const readStack = async (options: unknown) => {
+      stacks.push(options);
+      const fn = {
+        name: "api",
+        functionId: "api",
+        functionName: "greet",
+        functionArn: "arn:aws:lambda:eu-west-1:123456789012:function:greet",
+        handler: "src/greet.handler",
+        runtime: "nodejs22.x",
+        live: true,
+      };
+      return { root: project.root, project: "greet", stack: "dev", functions: [fn] };
+    };
+    const out: string[] = [];
+    const code = await runInvokeCommand(["api", "--event", "event.json", "--stack", "dev"], io(out), {
+      readStack,
+    });
+    t.is(code, 0);
+    t.regex(out.join(""), /^✓ api \(greet\) [0-9a-f-]{36} {2}200\n\{\n {2}"greeting": "hi Ada"\n\}\n/);
+    t.like(stacks, [{ cwd: project.root, stack: "dev" }]);
+  },
+);

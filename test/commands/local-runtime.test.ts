@@ -1,9 +1,12 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { existsSync } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
+import path from "node:path";
 import test from "ava";
 import { startLocalRuntime, type LocalRuntime } from "../../cli/commands/local-runtime";
 import { Teardown } from "../../cli/teardown";
-import { localEnvironment } from "../../protocol/environment";
+import { localEnvironment } from "../../core/local-environment";
 import { RecordingReporter } from "../helpers/recorder";
 import { tempProject, type TempProject } from "../runtime/temp-project";
 
@@ -58,26 +61,49 @@ async function invoke(served: LocalRuntime, envId: string): Promise<unknown> {
   return outcome.ok ? outcome.result : outcome.error;
 }
 
-test("two serves of one project build into their own folders, and each removes only its own", async (t) => {
-  const first = await runtime();
-  t.teardown(() => first.close());
-  const firstBuild = await first.builders.get("api")!.ready();
-  const second = await runtime();
-  t.teardown(() => second.close());
-  const secondBuild = await second.builders.get("api")!.ready();
-  if (!firstBuild.ok || !secondBuild.ok) return t.fail("both builds should succeed");
+test.serial(
+  "two serves of one project build into their own folders, and each removes only its own",
+  async (t) => {
+    const first = await runtime();
+    t.teardown(() => first.close());
+    const firstBuild = await first.builders.get("api")!.ready();
+    const second = await runtime();
+    t.teardown(() => second.close());
+    const secondBuild = await second.builders.get("api")!.ready();
+    if (!firstBuild.ok || !secondBuild.ok) return t.fail("both builds should succeed");
 
-  const folders = (await readdir(project.path(".pulumi-live/build/fn-1"))).sort();
-  t.is(folders.length, 2);
-  for (const folder of folders) t.regex(folder, new RegExp(`^${process.pid}-\\d+$`));
-  t.not(firstBuild.file, secondBuild.file);
-  t.true(existsSync(firstBuild.file));
-  t.is(await invoke(first, "env-1"), "served");
+    const folders = (await readdir(project.path(".pulumi-live/build/fn-1"))).sort();
+    t.is(folders.length, 2);
+    for (const folder of folders) t.regex(folder, new RegExp(`^${process.pid}-\\d+$`));
+    t.not(firstBuild.file, secondBuild.file);
+    t.true(existsSync(firstBuild.file));
+    t.is(await invoke(first, "env-1"), "served");
 
-  await second.close();
-  t.false(existsSync(secondBuild.file));
-  t.true(existsSync(firstBuild.file));
-  t.is(await invoke(first, "env-2"), "served");
-  await first.close();
-  t.deepEqual(await readdir(project.path(".pulumi-live/build/fn-1")), []);
-});
+    await second.close();
+    t.false(existsSync(secondBuild.file));
+    t.true(existsSync(firstBuild.file));
+    t.is(await invoke(first, "env-2"), "served");
+    await first.close();
+    t.deepEqual(await readdir(project.path(".pulumi-live/build/fn-1")), []);
+  },
+);
+
+test.serial(
+  "a serve removes the build folders a killed serve or replay left behind, and only those",
+  async (t) => {
+    // A process that has exited: its pid names folders nobody will remove.
+    const gone = spawn(process.execPath, ["-e", ""]);
+    const pid = gone.pid;
+    await once(gone, "exit");
+    const stale = [`.pulumi-live/build/fn-1/${pid}-1/3`, `.pulumi-live/build/replay/api/${pid}`];
+    const alive = `.pulumi-live/build/fn-1/${process.pid}-77/1`;
+    for (const folder of [...stale, alive]) await mkdir(project.path(folder), { recursive: true });
+    const served = await runtime();
+    t.teardown(() => served.close());
+    t.false(existsSync(project.path(`.pulumi-live/build/fn-1/${pid}-1`)));
+    t.false(existsSync(project.path(`.pulumi-live/build/replay/api/${pid}`)));
+    t.true(existsSync(project.path(alive)));
+    await served.close();
+    await rm(project.path(path.dirname(alive)), { recursive: true, force: true });
+  },
+);

@@ -3,7 +3,7 @@ import test from "ava";
 import { deadlinePassedMessage, parseInspect } from "../../cli/debug/inspector";
 import { FunctionBuilder } from "../../cli/runtime/builder";
 import { WorkerPool } from "../../cli/runtime/worker-pool";
-import { localEnvironment } from "../../protocol/environment";
+import { localEnvironment } from "../../core/local-environment";
 import { tempProject } from "../runtime/temp-project";
 
 // Stands in for a handler held at a breakpoint: it goes on only once the gate file exists.

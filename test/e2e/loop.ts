@@ -15,6 +15,7 @@ import {
   type RequestMessage,
 } from "../../protocol";
 import { startLocalServer, type LocalServer } from "../../cli/commands/serve-local";
+import { PUBLIC_UNAVAILABLE_MESSAGE } from "../../stub/http-event";
 import { RecordingReporter } from "../helpers/recorder";
 import { Changes } from "../helpers/wait";
 import { FUNCTIONS, writeProject } from "./fixtures";
@@ -330,7 +331,8 @@ export function registerLoopTests(
       const response = await fetch(`${world.server.gateway}/api/`);
       const elapsed = Date.now() - started;
       t.is(response.status, 503);
-      t.regex(await response.text(), /No pulumi-live session is serving stack .*npx pulumi-live serve/);
+      // The public body says only that; the function's log says what to run.
+      t.deepEqual(await response.json(), { message: PUBLIC_UNAVAILABLE_MESSAGE });
       const { out, json } = await invoke(world, "echo", {});
       t.is(out.FunctionError, "Unhandled");
       t.is(json.errorType, "PulumiLive.NoSession");

@@ -71,6 +71,8 @@ export class Changes {
 /** Events kept in arrival order, with bounded waits for the next one that matches. */
 export class EventLog<E> {
   readonly events: E[] = [];
+  /** Indexes of events a `take` wait has had. */
+  private readonly taken = new Set<number>();
   private readonly changes = new Changes();
 
   constructor(private readonly what = "event") {}
@@ -82,9 +84,14 @@ export class EventLog<E> {
 
   /**
    * The first event from now on that matches (`{ seen: true }`: the first one so far, or from now on).
-   * A `match` that throws counts as no match: an event that cannot even be checked is not the one.
+   * With `take`, the event is this wait's alone: no later wait that takes finds it again (a reply
+   * answers one request). A `match` that throws counts as no match: an event that cannot even be
+   * checked is not the one.
    */
-  next(match: (event: E) => boolean, options: { timeoutMs?: number; seen?: boolean } = {}): Promise<E> {
+  next(
+    match: (event: E) => boolean,
+    options: { timeoutMs?: number; seen?: boolean; take?: boolean } = {},
+  ): Promise<E> {
     let from = options.seen ? 0 : this.events.length;
     let found: E | undefined;
     const matches = (event: E) => {
@@ -98,7 +105,10 @@ export class EventLog<E> {
       .until(
         () => {
           for (; from < this.events.length && found === undefined; from++) {
-            if (matches(this.events[from])) found = this.events[from];
+            if (options.take && this.taken.has(from)) continue;
+            if (!matches(this.events[from])) continue;
+            found = this.events[from];
+            if (options.take) this.taken.add(from);
           }
           return found !== undefined;
         },

@@ -27,7 +27,8 @@ exports.handler = async (event, context) => {
       throw error;
     }
     case "hang":
-      return new Promise(() => {});
+      // Busy for ever (a promise that never settles with nothing pending is Runtime.NodeJsExit instead).
+      return new Promise(() => setInterval(() => {}, 1000));
     case "exit":
       process.exit(3);
     case "log":
@@ -124,7 +125,7 @@ test("a callback-style handler and a missing export behave as in Lambda", async 
   t.deepEqual(json(failed.payload), {
     errorType: "Runtime.HandlerNotFound",
     errorMessage: "index.nope is undefined or not exported",
-    trace: [],
+    trace: ["Runtime.HandlerNotFound: index.nope is undefined or not exported"],
   });
 });
 

@@ -147,3 +147,98 @@ test("events without request headers are recorded as they are", (t) => {
   });
   t.deepEqual(redactEvent("text"), { event: "text", redacted: [] });
 });
+
+const ENVIRONMENT_CASES: Array<[name: string, value: string, recorded: string]> = [
+  ["PULUMI_CONFIG_PASSPHRASE", "correct horse", "[redacted]"],
+  [
+    "DATABASE_URL",
+    "postgres://app:hunter2@db.internal:5432/orders",
+    "postgres://[redacted]@db.internal:5432/orders",
+  ],
+  ["REDIS_URL", "redis://:s3cret@cache:6379/0", "redis://[redacted]@cache:6379/0"],
+  [
+    "UPSTREAMS",
+    "https://a.example https://user:pw@b.example/x",
+    "https://a.example https://[redacted]@b.example/x",
+  ],
+  ["SENTRY_DSN", "https://abc123@o1.ingest.sentry.io/42", "[redacted]"],
+  ["GOOGLE_APPLICATION_CREDENTIALS", "/secrets/gcp.json", "[redacted]"],
+  ["BASIC_AUTH", "admin:admin", "[redacted]"],
+  ["SIGNING_PRIVATE_PEM", "-----BEGIN", "[redacted]"],
+  ["AUTHOR_NAME", "Ada", "Ada"],
+  ["WEBHOOK", "https://hooks.example.com/services/x", "https://hooks.example.com/services/x"],
+  ["EMAIL", "ada@example.com", "ada@example.com"],
+];
+
+for (const [name, value, recorded] of ENVIRONMENT_CASES) {
+  test(`environment: ${name} is recorded as ${recorded === value ? "it is" : JSON.stringify(recorded)}`, (t) => {
+    const { environment, redacted } = redactEnvironment({ [name]: value });
+    t.is(environment[name], recorded);
+    t.deepEqual(redacted, recorded === value ? [] : [name]);
+  });
+}
+
+test("an HTTP API event: token-named query parameters, x-auth-token and URL credentials in headers", (t) => {
+  const event = {
+    version: "2.0",
+    rawPath: "/callback",
+    rawQueryString: "code=oauth-code&access_token=tok%201&state=xyz&limit=5",
+    queryStringParameters: { code: "oauth-code", access_token: "tok 1", state: "xyz", limit: "5" },
+    headers: {
+      "x-auth-token": "abc",
+      "x-access-token": "def",
+      "x-upstream": "https://svc:pw@internal.example/api",
+      "user-agent": "curl/8",
+    },
+    requestContext: { http: { method: "GET", path: "/callback" } },
+  };
+  const { event: recorded, redacted } = redactEvent(event);
+  t.deepEqual(recorded, {
+    ...event,
+    rawQueryString: "code=%5Bredacted%5D&access_token=%5Bredacted%5D&state=xyz&limit=5",
+    queryStringParameters: { code: "[redacted]", access_token: "[redacted]", state: "xyz", limit: "5" },
+    headers: {
+      "x-auth-token": "[redacted]",
+      "x-access-token": "[redacted]",
+      "x-upstream": "https://[redacted]@internal.example/api",
+      "user-agent": "curl/8",
+    },
+  });
+  t.deepEqual(redacted, [
+    "headers.x-auth-token",
+    "headers.x-access-token",
+    "headers.x-upstream",
+    "queryStringParameters.code",
+    "queryStringParameters.access_token",
+    "rawQueryString",
+  ]);
+});
+
+test("a REST API event: the API key in requestContext.identity and multi-value token parameters", (t) => {
+  const event = {
+    httpMethod: "GET",
+    path: "/orders",
+    headers: { "x-api-key": "key-1" },
+    multiValueQueryStringParameters: { id_token: ["a", "b"], page: ["2"] },
+    requestContext: {
+      stage: "prod",
+      identity: { apiKey: "key-1", apiKeyId: "kid", sourceIp: "203.0.113.7" },
+    },
+  };
+  const { event: recorded, redacted } = redactEvent(event);
+  t.deepEqual(recorded, {
+    ...event,
+    headers: { "x-api-key": "[redacted]" },
+    multiValueQueryStringParameters: { id_token: ["[redacted]", "[redacted]"], page: ["2"] },
+    requestContext: {
+      stage: "prod",
+      identity: { apiKey: "[redacted]", apiKeyId: "kid", sourceIp: "203.0.113.7" },
+    },
+  });
+  t.deepEqual(redacted, [
+    "headers.x-api-key",
+    "multiValueQueryStringParameters.id_token",
+    "requestContext.identity.apiKey",
+  ]);
+  t.is(event.requestContext.identity.apiKey, "key-1");
+});

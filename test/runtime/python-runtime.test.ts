@@ -7,7 +7,7 @@ import { mkdir } from "node:fs/promises";
 import test from "ava";
 import { PythonBuilder, type PythonBuild } from "../../cli/runtime/python/python-builder";
 import { WorkerPool, type InvokeRequest, type LogEvent } from "../../cli/runtime/worker-pool";
-import { localEnvironment } from "../../protocol/environment";
+import { localEnvironment } from "../../core/local-environment";
 import { python, pythonSkip } from "../helpers/python";
 import { tempProject, type TempProject } from "./temp-project";
 

@@ -11,7 +11,7 @@ import { pythonFunctionBuilder } from "../../cli/runtime/python/python-function"
 import type { PythonBuilder } from "../../cli/runtime/python/python-builder";
 import { WorkerPool } from "../../cli/runtime/worker-pool";
 import { UserError } from "../../cli/user-error";
-import { localEnvironment } from "../../protocol/environment";
+import { localEnvironment } from "../../core/local-environment";
 import { buildTinyWheel, python, pythonSkip, run, versionOf, wheelSkip } from "../helpers/python";
 import { tempProject, type TempProject } from "./temp-project";
 

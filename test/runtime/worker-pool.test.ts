@@ -1,8 +1,9 @@
+import { devNull } from "node:os";
 import path from "node:path";
 import test from "ava";
 import { FunctionBuilder, type GoodBuild } from "../../cli/runtime/builder";
 import { WorkerPool, type InvokeRequest, type LogEvent } from "../../cli/runtime/worker-pool";
-import { localEnvironment } from "../../protocol/environment";
+import { localEnvironment } from "../../core/local-environment";
 import { MAX_RESPONSE_PAYLOAD_BYTES } from "../../protocol/limits";
 import { tempProject, type TempProject } from "./temp-project";
 import { responseTooLargeError } from "../../core/lambda-error";
@@ -45,6 +46,11 @@ const HANDLERS = [
   "  throw new RangeError('out of range');",
   "};",
   "export const notAFunction = 42;",
+  "export const hog = async (event: { mb: number }) => {",
+  "  const hold: number[][] = [];",
+  "  for (let i = 0; i < event.mb; i++) hold.push(new Array(131072).fill(i));",
+  "  return hold.length;",
+  "};",
   "export const plain = (event: { n: number }, _context: unknown) => ({ ignored: event.n });",
   "export const plainThrows = () => {",
   "  throw new TypeError('thrown before returning');",
@@ -200,6 +206,8 @@ test.serial("context.succeed, done and fail settle the invocation", async (t) =>
 test.serial("the worker sees exactly the environment it is given", async (t) => {
   const outcome = await pool.invoke(request("env"));
   t.deepEqual(outcome.ok && outcome.result, {
+    AWS_CONFIG_FILE: devNull,
+    AWS_SHARED_CREDENTIALS_FILE: devNull,
     IS_LOCAL: "true",
     PATH: process.env.PATH,
     PULUMI_LIVE: "true",
@@ -236,6 +244,29 @@ test.serial("process.exit fails with Runtime.ExitError", async (t) => {
   });
   t.like(await pool.invoke({ ...request("echo"), envId: req.envId }), { ok: true, coldStart: true });
 });
+
+test.serial(
+  "over the function's memory size: Runtime.OutOfMemory, and the next call gets a fresh worker",
+  async (t) => {
+    const small = request("x").context;
+    const req = request("hog", { event: { mb: 400 }, context: { ...small, memoryLimitInMB: "128" } });
+    const outcome = await pool.invoke(req);
+    t.deepEqual(outcome.ok ? outcome.result : outcome.error, {
+      errorType: "Runtime.OutOfMemory",
+      errorMessage: `RequestId: ${req.context.awsRequestId} Error: Runtime exited with error: signal: killed`,
+      trace: [],
+    });
+    const next = {
+      ...request("echo"),
+      envId: req.envId,
+      context: { ...req.context, awsRequestId: "after-oom" },
+    };
+    t.like(await pool.invoke(next), { ok: true, coldStart: true });
+    // The bound follows the function's memory size.
+    const large = request("hog", { event: { mb: 200 }, context: { ...small, memoryLimitInMB: "1024" } });
+    t.like(await pool.invoke(large), { ok: true, result: 200 });
+  },
+);
 
 test.serial("an unhandled rejection fails with Runtime.UnhandledPromiseRejection", async (t) => {
   const req = request("reject");

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { generateKey } from "../../protocol";
 import { buildStub } from "../../stub/build";
+import { PUBLIC_UNAVAILABLE_MESSAGE } from "../../stub/http-event";
 import { FakeSession, startBroker } from "./harness";
 
 const run = promisify(execFile);
@@ -94,7 +95,7 @@ test("the bundle reports a missing configuration to the caller", async (t) => {
       result: {
         statusCode: 503,
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ message }),
+        body: JSON.stringify({ message: PUBLIC_UNAVAILABLE_MESSAGE }),
         isBase64Encoded: false,
       },
     },

@@ -1,6 +1,6 @@
 import test from "ava";
 import { readStubConfig } from "../../stub/config";
-import { httpEventKind, unavailableResponse } from "../../stub/http-event";
+import { httpEventKind, PUBLIC_UNAVAILABLE_MESSAGE, unavailableResponse } from "../../stub/http-event";
 
 const KEY = Buffer.alloc(32, 7).toString("base64");
 const BASE = {
@@ -81,20 +81,20 @@ test("HTTP-shaped events are recognized by their front door", (t) => {
 });
 
 test("the 503 takes each front door's response shape", (t) => {
-  const body = JSON.stringify({ message: "no session" });
+  const body = JSON.stringify({ message: PUBLIC_UNAVAILABLE_MESSAGE });
   const plain = {
     statusCode: 503,
     headers: { "content-type": "application/json" },
     body,
     isBase64Encoded: false,
   };
-  t.deepEqual(unavailableResponse("http-api", {}, "no session"), plain);
-  t.deepEqual(unavailableResponse("rest-api", {}, "no session"), plain);
-  t.deepEqual(unavailableResponse("alb", {}, "no session"), {
+  t.deepEqual(unavailableResponse("http-api", {}), plain);
+  t.deepEqual(unavailableResponse("rest-api", {}), plain);
+  t.deepEqual(unavailableResponse("alb", {}), {
     ...plain,
     statusDescription: "503 Service Unavailable",
   });
-  t.deepEqual(unavailableResponse("alb", { multiValueHeaders: {} }, "no session"), {
+  t.deepEqual(unavailableResponse("alb", { multiValueHeaders: {} }), {
     statusCode: 503,
     statusDescription: "503 Service Unavailable",
     multiValueHeaders: { "content-type": ["application/json"] },

@@ -6,15 +6,20 @@
 
 /** The registered outputs of the stack's `Session` component, besides the session key. */
 export interface SessionRecord {
-  /** The stack's topic prefix, `pulumi-live/<project>/<stack>`. */
+  organization: string;
+  project: string;
+  stack: string;
+  /** Made once by the Session's provider: what makes the stack's topics its own. */
+  namespaceId: string;
+  /** The stack's topic prefix, `pulumi-live/<organization>/<project>/<stack>/<namespace id>`. */
   prefix: string;
-  /** What every MQTT client id of the stack starts with. */
-  clientPrefix: string;
+  /** What the client ids of the stack's relay stubs start with. */
+  stubClientPrefix: string;
+  /** What the client ids of the stack's serving sessions (the developer's) start with. */
+  sessionClientPrefix: string;
   /** The AWS IoT data endpoint (`iot:Data-ATS`). */
   endpoint: string;
   region: string;
-  project: string;
-  stack: string;
   protocolVersion: number;
 }
 

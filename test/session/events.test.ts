@@ -1,12 +1,12 @@
 import test from "ava";
 import mqtt from "mqtt";
-import { encodeMessage, generateKey, stackTopics, topicPrefix, type RequestMessage } from "../../protocol";
+import { encodeMessage, generateKey, stackTopics, type RequestMessage } from "../../protocol";
 import type { DropEvent, InvokeEvent } from "../../cli/events";
 import { startBroker } from "../../cli/local/broker";
 import type { GoodBuild } from "../../cli/runtime/builder";
 import { Session } from "../../cli/session";
 import { Changes } from "../helpers/wait";
-import { apiRequest, connectTo, quietEvents } from "./harness";
+import { apiRequest, connectTo, quietEvents, testPrefix } from "./harness";
 
 const build = {
   ok: true,
@@ -24,7 +24,7 @@ test("invoke events count the event's bytes; drop events name reason, function a
   const broker = await startBroker();
   t.teardown(() => broker.close());
   const key = generateKey();
-  const prefix = topicPrefix("events", "test");
+  const prefix = testPrefix("events");
   const topics = stackTopics(prefix);
   const invokes: InvokeEvent[] = [];
   const drops: DropEvent[] = [];
@@ -72,7 +72,7 @@ test("invoke events count the event's bytes; drop events name reason, function a
   t.deepEqual(drops, [
     {
       reason: "unknown-function",
-      detail: 'a request for "nope", which this session does not serve',
+      detail: 'no served function "nope"',
       functionId: "nope",
       function: undefined,
       requestId: "r2",

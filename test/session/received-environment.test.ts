@@ -16,11 +16,10 @@ import {
   generateKey,
   Reassembler,
   stackTopics,
-  topicPrefix,
   type Message,
 } from "../../protocol";
 import { Changes } from "../helpers/wait";
-import { apiRequest, connectTo, quietEvents } from "./harness";
+import { apiRequest, connectTo, quietEvents, testPrefix } from "./harness";
 
 test("NODE_OPTIONS, LD_PRELOAD, PATH and the stub's settings in a request never reach the worker", async (t) => {
   const dir = await realpath(await mkdtemp(path.join(tmpdir(), "pulumi-live-received-")));
@@ -32,7 +31,7 @@ test("NODE_OPTIONS, LD_PRELOAD, PATH and the stub's settings in a request never 
   const pool = new WorkerPool({ concurrency: 1 });
   t.teardown(() => pool.close());
   const key = generateKey();
-  const prefix = topicPrefix("received", "test");
+  const prefix = testPrefix("received");
   const topics = stackTopics(prefix);
   const build = {
     ok: true as const,

@@ -3,20 +3,9 @@ import mqtt from "mqtt";
 import { encodeMessage, generateKey, stackTopics, type RequestMessage } from "../../protocol";
 import type { DropEvent, InvokeEvent } from "../../cli/events";
 import { startBroker } from "../../cli/local/broker";
-import type { GoodBuild } from "../../cli/runtime/builder";
 import { Session } from "../../cli/session";
 import { Changes } from "../helpers/wait";
-import { apiRequest, connectTo, quietEvents, testPrefix } from "./harness";
-
-const build = {
-  ok: true,
-  version: 1,
-  file: "/dev/null",
-  format: "cjs",
-  entry: "api.ts",
-  durationMs: 0,
-  inputs: [],
-};
+import { apiRequest, connectTo, quietEvents, testPrefix, READY_BUILD } from "./harness";
 
 // Before, `bytes` was the JSON's string length (UTF-16 units), and a drop put the function id in a
 // field named `topic`.
@@ -32,9 +21,7 @@ test("invoke events count the event's bytes; drop events name reason, function a
   const session = new Session({
     key,
     prefix,
-    functions: [
-      { name: "api", functionId: "api", exportName: "handler", ready: async () => build as GoodBuild },
-    ],
+    functions: [{ name: "api", functionId: "api", exportName: "handler", ready: async () => READY_BUILD }],
     runner: { invoke: async () => ({ ok: true, result: "ok", logs: "", durationMs: 1, coldStart: false }) },
     events: quietEvents({
       invoke: (e) => void (invokes.push(e), changes.changed()),

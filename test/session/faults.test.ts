@@ -9,23 +9,12 @@ import {
   type Message,
 } from "../../protocol";
 import { startBroker } from "../../cli/local/broker";
-import type { GoodBuild } from "../../cli/runtime/builder";
 import { Session } from "../../cli/session";
 import type { SessionEvents } from "../../cli/session";
 import { createRelay } from "../../stub/relay";
 import { lambdaContext } from "../stub/harness";
 import { Changes } from "../helpers/wait";
-import { apiRequest, connectTo, quietEvents, testNamespace, testPrefix } from "./harness";
-
-const build = {
-  ok: true,
-  version: 1,
-  file: "/dev/null",
-  format: "cjs",
-  entry: "api.ts",
-  durationMs: 0,
-  inputs: [],
-};
+import { apiRequest, connectTo, quietEvents, testNamespace, testPrefix, READY_BUILD } from "./harness";
 
 /** A started session serving `api`, whose handler echoes the request id and counts its runs. */
 async function serving(
@@ -39,9 +28,7 @@ async function serving(
   const session = new Session({
     key,
     prefix: testPrefix(project),
-    functions: [
-      { name: "api", functionId: "api", exportName: "handler", ready: async () => build as GoodBuild },
-    ],
+    functions: [{ name: "api", functionId: "api", exportName: "handler", ready: async () => READY_BUILD }],
     runner: {
       invoke: async (request) => {
         runs.push(request.context.awsRequestId);

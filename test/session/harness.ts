@@ -8,6 +8,7 @@ import {
 } from "../../protocol";
 import { MqttConnection } from "../../cli/mqtt-connection";
 import type { SessionEvents, SessionOptions } from "../../cli/session";
+import type { GoodBuild } from "../../cli/runtime/builder";
 
 /** Session events that go nowhere; override the ones a test watches. */
 export function quietEvents(overrides: Partial<SessionEvents> = {}): SessionEvents {
@@ -66,3 +67,14 @@ export function apiRequest(requestId: string, responseTopic: string, sessionId: 
     environment,
   };
 }
+
+/** A build that is ready and never run: for sessions whose runner is a test's own. */
+export const READY_BUILD: GoodBuild = {
+  ok: true,
+  version: 1,
+  file: "/dev/null",
+  format: "cjs",
+  entry: "api.ts",
+  durationMs: 0,
+  inputs: [],
+};

@@ -202,7 +202,7 @@ export class Connection {
     const socket = new WebSocket(this.options.url(), ["mqtt"]);
     const stream = createWebSocketStream(socket);
     socket.on("close", () => stream.destroy());
-    return stream as unknown as IStream;
+    return stream;
   }
 
   private resetReady(): void {

@@ -4,6 +4,7 @@ import { benchPackageResolution } from "./package-resolution";
 import { benchRebuild } from "./rebuild";
 import { benchPython } from "./python";
 import { benchRelay } from "./relay";
+import { benchStandIn } from "./standin";
 import { benchStub } from "./stub-size";
 import type { Row } from "./stats";
 
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
   await step("rebuild", () => benchRebuild());
   await step("package resolution", benchPackageResolution);
   await step("relay", benchRelay);
+  await step("AWS IoT Core stand-in", benchStandIn);
   await step("python", benchPython);
   const lines = [
     "| figure | value | baseline (same process) | ratio | goal |",
@@ -35,8 +37,8 @@ async function main(): Promise<void> {
 
 main().then(
   () => process.exit(0),
-  (error) => {
-    process.stderr.write(`bench failed: ${error?.stack ?? error}\n`);
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
     process.exit(1);
   },
 );

@@ -1,9 +1,9 @@
-import type { MqttConnection, MqttConnectionOptions } from "./mqtt-connection";
+import type { MqttConnectionOptions } from "./mqtt-connection";
 import type { BuildResult } from "./runtime/builder";
 import type { InvokeOutcome, InvokeRequest } from "./runtime/worker-pool";
 import type { InvocationRecorderHook } from "./served-invocation";
-import type { LambdaError } from "../core/lambda-error";
-import type { PublishLimits } from "./publish-pacer";
+import type { SessionConnection } from "./spread-connection";
+import type { DropEvent, InvokeEvent, ResultEvent, StatusEvent, TakeoverEvent } from "./events";
 
 /** A function this session serves from local source. */
 export interface ServedFunction {
@@ -20,17 +20,11 @@ export interface Runner {
 
 /** What a session tells the person (or the NDJSON stream) about. */
 export interface SessionEvents {
-  invoke(e: { name: string; requestId: string; envId: string; bytes: number }): void;
-  result(e: {
-    name: string;
-    requestId: string;
-    durationMs: number;
-    coldStart: boolean;
-    error?: LambdaError;
-  }): void;
-  drop(e: { reason: string; topic: string }): void;
-  status(e: { message: string }): void;
-  takeover(e: { sessionId: string; host?: string }): void;
+  invoke(e: InvokeEvent): void;
+  result(e: ResultEvent): void;
+  drop(e: DropEvent): void;
+  status(e: StatusEvent): void;
+  takeover(e: TakeoverEvent): void;
 }
 
 export interface SessionOptions {
@@ -40,7 +34,7 @@ export interface SessionOptions {
   runner: Runner;
   events: SessionEvents;
   /** Opens the MQTT connection with the will this session needs. */
-  connect(will: NonNullable<MqttConnectionOptions["will"]>, clientSuffix: string): Promise<MqttConnection>;
+  connect(will: NonNullable<MqttConnectionOptions["will"]>, clientSuffix: string): Promise<SessionConnection>;
   /** How long a finished request's answer is kept to answer a duplicate delivery (ms). @default 60_000 */
   dedupeMs?: number;
   /**
@@ -54,6 +48,9 @@ export interface SessionOptions {
   presenceCheckMs?: number;
   /** Told of every invocation served, once answered (the invocation record). */
   recorder?: InvocationRecorderHook;
-  /** The connection's publish limits, when it has any (AWS IoT Core's): streams are paced to them. */
-  publishLimits?: PublishLimits;
+  /**
+   * Deflate stream chunks that shrink: worth it where bandwidth is capped and metered (AWS IoT Core).
+   * Pacing to IoT Core's quotas is the connection's (`SpreadConnection`). @default false
+   */
+  compressStreams?: boolean;
 }

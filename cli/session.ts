@@ -9,11 +9,10 @@ import {
   type StackTopics,
 } from "../protocol";
 import { internalError } from "../core/lambda-error";
-import type { MqttConnection } from "./mqtt-connection";
+import type { SessionConnection } from "./spread-connection";
 import { runInvocation } from "./run-invocation";
 import type { ServedInvocation } from "./served-invocation";
 import { PresenceKeeper } from "./presence-keeper";
-import { PublishPacer } from "./publish-pacer";
 import { SessionStreams } from "./session-streams";
 import type { StreamSender } from "./stream-sender";
 import type { SessionPhase } from "./session-presence";
@@ -48,7 +47,7 @@ export class Session {
   readonly sessionId = randomBytes(6).toString("hex");
   readonly startedAt = Date.now();
   readonly topics: StackTopics;
-  private connection?: MqttConnection;
+  private connection?: SessionConnection;
   private readonly reassembler: Reassembler;
   private readonly byId = new Map<string, ServedFunction>();
   private readonly environments = new Map<string, Record<string, string>>();
@@ -57,8 +56,6 @@ export class Session {
   private closing?: Promise<void>;
   private readonly keeper: PresenceKeeper;
   private readonly streams: SessionStreams;
-  /** Keeps publishes within the connection's limits, where it has any (AWS IoT Core). */
-  private readonly pacer: PublishPacer | undefined;
   /** The worker environment per function environment hash: reading process.env is slow. */
   private readonly localEnvironments = new Map<string, Record<string, string>>();
   /** Requests dropped or answered without running, by why; presence repairs. */
@@ -76,12 +73,11 @@ export class Session {
     this.reassembler = new Reassembler(options.key);
     this.exactlyOnce = new ExactlyOnce({ answerMs: options.dedupeMs });
     for (const fn of options.functions) this.byId.set(fn.functionId, fn);
-    this.pacer = options.publishLimits ? new PublishPacer(options.publishLimits) : undefined;
     this.streams = new SessionStreams({
       key: options.key,
       sessionId: this.sessionId,
       publish: (topic, frame) => this.publish(topic, frame),
-      compress: options.publishLimits !== undefined,
+      compress: options.compressStreams ?? false,
     });
     this.keeper = new PresenceKeeper({
       sessionId: this.sessionId,
@@ -165,7 +161,11 @@ export class Session {
       }
       if (message.type !== "request" || topic !== this.topics.request(message.functionId)) {
         this.counters.foreign++;
-        this.options.events.drop({ reason: `unexpected ${message.type} message`, topic });
+        this.options.events.drop({
+          reason: "unexpected-message",
+          detail: `a ${message.type} message on the request topic`,
+          topic,
+        });
         return;
       }
       const work = this.onRequest(message).catch((error) =>
@@ -174,7 +174,7 @@ export class Session {
       this.inflight.add(work);
       void work.finally(() => this.inflight.delete(work));
     } catch (error) {
-      this.options.events.drop({ reason: String(error), topic });
+      this.options.events.drop({ reason: "unreadable", detail: String(error), topic });
     }
   }
 
@@ -185,11 +185,10 @@ export class Session {
     }
   }
 
-  /** Publishes one frame, within the connection's limits. */
+  /** Publishes one frame; a connection to AWS IoT Core paces it to the quotas (`SpreadConnection`). */
   private async publish(topic: string, frame: Buffer): Promise<void> {
     const connection = this.connection;
     if (!connection) return;
-    await this.pacer?.take(frame.length);
     await connection.publish(topic, frame);
   }
 
@@ -228,13 +227,22 @@ export class Session {
     switch (verdict.kind) {
       case "foreign":
         this.counters.foreign++;
-        this.options.events.drop({ reason: verdict.reason, topic: String(request.functionId) });
+        this.options.events.drop({
+          reason: "unknown-function",
+          detail: verdict.reason,
+          functionId: String(request.functionId),
+          function: fn?.name,
+          requestId: request.requestId,
+        });
         return;
       case "expired":
         this.counters.expired++;
         this.options.events.drop({
-          reason: `request ${request.requestId} past its deadline`,
-          topic: fn!.name,
+          reason: "expired",
+          detail: `request ${request.requestId} arrived after its deadline`,
+          functionId: request.functionId,
+          function: fn?.name,
+          requestId: request.requestId,
         });
         return;
       case "elsewhere":
@@ -281,7 +289,8 @@ export class Session {
       name: fn.name,
       requestId: request.requestId,
       envId: request.envId,
-      bytes: JSON.stringify(request.event)?.length ?? 0,
+      // Bytes, as Lambda counts its payload limit; a string's length counts UTF-16 units.
+      bytes: Buffer.byteLength(JSON.stringify(request.event) ?? ""),
     });
     let answer: Message;
     let served: ServedInvocation | undefined;
@@ -366,7 +375,6 @@ export class Session {
         new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS))),
       ]);
       clearTimeout(timer);
-      this.pacer?.close();
       if (this.keeper.owns) {
         await connection.publish(this.topics.presence, this.keeper.seal(false), true).catch(() => undefined);
       }

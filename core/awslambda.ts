@@ -39,7 +39,8 @@ function streamifyResponse<H extends (...args: never[]) => unknown>(
 export function installAwsLambdaGlobal(env: NodeJS.ProcessEnv = process.env): void {
   const optOut = env.AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA;
   if (optOut === "1" || optOut === "true") return;
-  const scope = globalThis as { awslambda?: AwsLambdaGlobal };
+  // @types/aws-lambda declares its own shape of the global; ours is what the runtime really defines.
+  const scope = globalThis as unknown as { awslambda?: AwsLambdaGlobal };
   scope.awslambda ??= { streamifyResponse, HttpResponseStream };
 }
 

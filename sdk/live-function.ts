@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { FUNCTION_TYPE, STUB_BUNDLE } from "../core/names";
+import type { FunctionRecord } from "../core/stack-record";
 import { isPythonRuntime } from "../core/python";
 import { STUB_ENV } from "../protocol/environment";
 import { functionId as toFunctionId } from "../protocol/topics";
@@ -10,7 +11,7 @@ import type { Bundle, BundleOptions } from "./bundle";
 import { Problems } from "./errors";
 import { projectRoot, resolveHandler } from "./handler-source";
 import type { HandlerSource } from "./handler-source";
-import { stubDisabledPolicyDocument, stubPolicyDocument } from "./iot-policy";
+import { stubDisabledPolicyDocument, stubPolicyDocument } from "../core/iot-policy";
 import { decideLive } from "./live-config";
 import { checkPythonOptions, packagePython, pythonArchive, resolvePythonHandler } from "./python-package";
 import type { PythonOptions, PythonPackage, PythonSource } from "./python-package";
@@ -124,14 +125,15 @@ export class LiveFunction extends pulumi.ComponentResource {
     checkBundleOptions(args.bundle, problems);
     const python = isPythonRuntime(runtime);
     if (python) checkPython();
-    if (args.streaming !== undefined && typeof args.streaming !== "boolean") {
-      problems.add("streaming", "must be true or false.", "Write streaming: true for a streaming handler.");
-    } else if (args.python !== undefined) {
+    else if (args.python !== undefined) {
       problems.add(
         "python",
         "applies to Python runtimes only.",
         'Leave it out, or set runtime: "python3.12".',
       );
+    }
+    if (args.streaming !== undefined && typeof args.streaming !== "boolean") {
+      problems.add("streaming", "must be true or false.", "Write streaming: true for a streaming handler.");
     }
     const source: PythonSource | undefined = python
       ? resolvePythonHandler(args.handler, root, problems)
@@ -154,16 +156,17 @@ export class LiveFunction extends pulumi.ComponentResource {
     this.name = fn.name;
     this.roleArn = roleArn;
     this.nodes = { function: fn, role, policy };
-    this.registerOutputs({
+    const outputs: { [K in keyof FunctionRecord]: pulumi.Input<FunctionRecord[K]> } = {
       functionName: fn.name,
       functionArn: fn.arn,
       functionId,
       handler: source!.relative,
-      runtime,
+      runtime: pulumi.output(runtime).apply((r) => r ?? DEFAULT_RUNTIME),
       live,
       roleArn,
       streaming: args.streaming === true,
-    });
+    };
+    this.registerOutputs(outputs);
 
     function buildReal(src: HandlerSource): Bundle | undefined {
       const target = typeof runtime === "string" ? esbuildTarget(runtime) : "node20";

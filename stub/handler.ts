@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { STUB_ENV } from "../protocol";
 import { readStubConfig } from "./config";
+import type { Context } from "aws-lambda";
 import type { ResponseStreamLike } from "./exchange";
-import type { LambdaContext } from "./lambda-context";
 import { createRelay, relayFailure, relayFailureStream, type Relay } from "./relay";
 import { RelayError } from "./relay-error";
 
@@ -24,7 +24,7 @@ try {
 }
 
 /** The handler of a function that does not stream. */
-async function bufferedHandler(event: unknown, context: LambdaContext): Promise<unknown> {
+async function bufferedHandler(event: unknown, context: Context): Promise<unknown> {
   context.callbackWaitsForEmptyEventLoop = false;
   let current: Relay;
   try {
@@ -40,7 +40,7 @@ async function bufferedHandler(event: unknown, context: LambdaContext): Promise<
 async function streamingHandler(
   event: unknown,
   responseStream: ResponseStreamLike,
-  context: LambdaContext,
+  context: Context,
 ): Promise<void> {
   context.callbackWaitsForEmptyEventLoop = false;
   let current: Relay;

@@ -13,7 +13,7 @@ import { Connection } from "./connection";
 import { exchange, type ResponseStreamLike } from "./exchange";
 import { loadFallback, runHandler, runStreamingFallback, type LambdaHandler } from "./fallback";
 import { STREAM_WINDOW } from "./stream-state";
-import { httpEventKind, unavailableResponse } from "./http-event";
+import { httpEventKind, unavailableResponse, type HttpErrorResponse } from "./http-event";
 import { invocationContext, type LambdaContext } from "./lambda-context";
 import { RelayError } from "./relay-error";
 import { presignIotUrl } from "./sigv4";
@@ -98,6 +98,7 @@ export function createRelay(config: StubConfig, options: RelayOptions = {}): Rel
     target: broker.kind === "url" ? `the MQTT broker at ${broker.url}` : `AWS IoT Core at ${broker.endpoint}`,
     clientId: clientId(config.clientPrefix, envId),
     password: broker.kind === "url" ? broker.password : undefined,
+    pace: broker.kind === "iot",
     key: config.key,
     presenceTopic: topics.presence,
     responseTopic,
@@ -269,7 +270,7 @@ export async function relayFailureStream(
   responseStream: ResponseStreamLike,
 ): Promise<void> {
   const response = relayFailure(event, error) as { statusCode: number; headers: unknown; body: string };
-  const awslambda = (globalThis as { awslambda?: AwsLambdaLike }).awslambda;
+  const awslambda = (globalThis as unknown as { awslambda?: AwsLambdaLike }).awslambda;
   if (!awslambda) throw error;
   const http = awslambda.HttpResponseStream.from(responseStream, {
     statusCode: response.statusCode,
@@ -292,7 +293,7 @@ interface AwsLambdaLike {
  * error would become an opaque 502), with the message in the function's log; every other event gets the
  * error thrown, so retries and DLQs apply.
  */
-export function relayFailure(event: unknown, error: RelayError): Record<string, unknown> {
+export function relayFailure(event: unknown, error: RelayError): HttpErrorResponse {
   const kind = httpEventKind(event);
   if (!kind) throw error;
   console.error(`[pulumi-live] ${error.name}: ${error.message}`);

@@ -1,17 +1,24 @@
-import { clientId } from "../../protocol";
+import { clientId, stackTopics as stackTopicsOf } from "../../protocol";
 import { awsCredentials, type CredentialsSource } from "../aws/credentials";
-import { iotUrlOverride, IOT_URL_OVERRIDE_ENV, type AdjustConfig } from "../aws/iot-override";
+import type { EndpointOverride } from "../aws/iot-endpoint";
+import { explainRefusal, stackIotScope } from "../aws/iot-permissions";
 import { discoverStack, type DiscoveredStack } from "../discovery/discover";
-import { IOT_CORE_LIMITS } from "../publish-pacer";
-import { MqttConnection } from "../mqtt-connection";
+import { MqttConnection, type MqttConnectionOptions } from "../mqtt-connection";
+import { SpreadConnection } from "../spread-connection";
 import type { Reporter } from "../reporter";
-import { parseInspect } from "../debug/inspector";
+import { parseInspect, type InspectAddress } from "../debug/inspector";
 import { DEFAULT_KEEP } from "../record/invocation-record";
 import { localVariables } from "../runtime/local-variables";
 import { startLocalRuntime, type LocalBuilder } from "./local-runtime";
 import type { WorkerPool } from "../runtime/worker-pool";
 import { Session, type SessionEvents } from "../session";
+import { Teardown, teardownMessage } from "../teardown";
 import { UserError } from "../user-error";
+
+/** Connections a session spreads over by default: 800 messages a second each way through IoT Core, so that
+ * one whose share of requests comes in a burst stays under its 100. */
+export const DEFAULT_CONNECTIONS = 8;
+const MAX_CONNECTIONS = 32;
 
 /** `pulumi-live serve` (a deployed stack) options as given on the command line. */
 export interface ServeStackOptions {
@@ -36,8 +43,15 @@ export interface ServeStackOptions {
   env?: NodeJS.ProcessEnv;
   /** Replaces the default credential chain (tests). */
   credentials?: CredentialsSource;
-  /** Only for tests of the AWS path: see `MqttConnectionOptions.adjustConfig`. */
-  adjustConfig?: AdjustConfig;
+  /** `--endpoint HOST[:PORT]` and `--ca-file PATH`: connect there instead of the stack's IoT endpoint. */
+  endpoint?: EndpointOverride;
+  /**
+   * MQTT connections the session spreads over (`--connections N`): each carries at most 100 messages and
+   * 512 KiB a second each way through AWS IoT Core. @default 8
+   */
+  connections?: number;
+  /** Only for tests of the AWS path against plain brokers: see `MqttConnectionOptions.adjustConfig`. */
+  adjustConfig?: MqttConnectionOptions["adjustConfig"];
   /** MQTT keepalive (s). @default 30 */
   keepAliveSeconds?: number;
   /**
@@ -63,6 +77,36 @@ export interface StackServer {
   close(): Promise<void>;
 }
 
+/** The options of `serve` (a deployed stack) checked: every problem in one `UserError`. */
+export function resolveServeStackOptions(options: Omit<ServeStackOptions, "reporter">): {
+  concurrency: number;
+  inspect?: InspectAddress;
+  record: number | false;
+  connections: number;
+} {
+  const problems: string[] = [];
+  const connections = options.connections ?? DEFAULT_CONNECTIONS;
+  if (!Number.isInteger(connections) || connections < 1 || connections > MAX_CONNECTIONS) {
+    problems.push(`--connections must be a whole number from 1 to ${MAX_CONNECTIONS} (got ${connections}).`);
+  }
+  const concurrency = options.concurrency ?? 16;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    problems.push(`--concurrency must be a whole number ≥ 1 (got ${options.concurrency}).`);
+  }
+  let inspect: InspectAddress | undefined;
+  try {
+    if (options.inspect !== undefined) inspect = parseInspect(options.inspect);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  const record = options.record ?? DEFAULT_KEEP;
+  if (record !== false && (!Number.isInteger(record) || record < 1)) {
+    problems.push(`--record takes how many records to keep per function, 1 or more (got ${record}).`);
+  }
+  if (problems.length > 0) throw new UserError(problems);
+  return { concurrency, inspect, record, connections };
+}
+
 /**
  * Serves a deployed stack's live functions: discovery through the pulumi CLI, the developer's AWS
  * credentials, builds and workers, and a session on the stack's AWS IoT endpoint. A newer session of the
@@ -71,29 +115,31 @@ export interface StackServer {
 export async function startStackServer(options: ServeStackOptions): Promise<StackServer> {
   const { reporter } = options;
   const env = options.env ?? process.env;
-  const concurrency = options.concurrency ?? 16;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new UserError(`--concurrency must be a whole number ≥ 1 (got ${options.concurrency}).`);
-  }
-  const inspect = options.inspect === undefined ? undefined : parseInspect(options.inspect);
-  const record = options.record ?? DEFAULT_KEEP;
-  if (record !== false && (!Number.isInteger(record) || record < 1)) {
-    throw new UserError(`--record takes how many records to keep per function, 1 or more (got ${record}).`);
-  }
-  const stack = await discoverStack({ stack: options.stack, cwd: options.cwd, only: options.only, env });
-  const local = localVariables(stack.root, { env: options.variables, envFile: options.envFile });
+  const { concurrency, inspect, record, connections } = resolveServeStackOptions(options);
   const credentials = options.credentials ?? awsCredentials({ profile: options.profile, env });
-  // Fail now, with the command that fixes it, rather than as a refused WebSocket handshake.
-  await credentials.get();
-  const adjustConfig = options.adjustConfig ?? iotUrlOverride(env);
-  if (adjustConfig && !options.adjustConfig) {
-    reporter.status({ message: `${IOT_URL_OVERRIDE_ENV} is set: connecting to a test broker, not AWS IoT` });
-  }
+  // Both asked at once, so a user with no stack selected and an expired SSO session hears of both. The
+  // credentials are fetched now to fail with the command that fixes it, not as a refused handshake.
+  const [discovered, signedIn] = await Promise.allSettled([
+    discoverStack({ stack: options.stack, cwd: options.cwd, only: options.only, env }),
+    credentials.get(),
+  ]);
+  const failures = [discovered, signedIn].flatMap((r): unknown[] =>
+    r.status === "rejected" ? [r.reason] : [],
+  );
+  // A failure that is not the user's is a bug: it goes out as it is, with its stack.
+  const bugs = failures.filter((e) => !(e instanceof UserError));
+  if (bugs.length > 0) throw bugs[0];
+  const problems = UserError.combine(failures);
+  if (problems) throw problems;
+  const stack = (discovered as PromiseFulfilledResult<DiscoveredStack>).value;
+  const local = localVariables(stack.root, { env: options.variables, envFile: options.envFile });
+  const scope = stackIotScope({ ...stack, functions: stack.all });
+  const endpoint = options.endpoint;
 
-  const cleanup: (() => Promise<unknown>)[] = [];
-  const closeAll = async () => {
-    for (const step of cleanup.reverse()) await step().catch(() => undefined);
-  };
+  const cleanup = new Teardown();
+  // Every part is closed, and a part that fails to close is reported, not swallowed.
+  const closeAll = () =>
+    cleanup.run((what, error) => reporter.error({ message: teardownMessage(what, error) }));
   try {
     const { builders, served, pool, recorder, inspector } = await startLocalRuntime({
       functions: stack.functions,
@@ -109,7 +155,7 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
     });
 
     const { session: recorded } = stack;
-    let connection: MqttConnection | undefined;
+    let connection: SpreadConnection | undefined;
     let onTakeover: (e: { sessionId: string; host?: string }) => void = () => undefined;
     const takenOver = new Promise<{ sessionId: string; host?: string }>((resolve) => (onTakeover = resolve));
     const events: SessionEvents = {
@@ -131,35 +177,51 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
       runner: pool,
       events,
       recorder,
-      // A stream could publish faster than IoT Core lets one connection.
-      publishLimits: IOT_CORE_LIMITS,
+      // IoT Core meters and caps bandwidth: stream chunks that shrink are worth deflating.
+      compressStreams: true,
       connect: async (will, suffix) => {
-        connection = await MqttConnection.connect({
-          target: { kind: "iot", endpoint: recorded.endpoint, region: recorded.region, credentials },
-          clientId: clientId(recorded.sessionClientPrefix, suffix),
-          will,
-          keepAliveSeconds: options.keepAliveSeconds ?? 30,
-          adjustConfig,
-          onStatus: (s) =>
-            reporter.status({
-              message: `AWS IoT connection ${s.state}${s.detail ? `: ${s.detail}` : ""}`,
+        connection = await SpreadConnection.connect({
+          count: connections,
+          shared: [stackTopicsOf(recorded.prefix).requests],
+          group: suffix,
+          open: (index) =>
+            MqttConnection.connect({
+              target: {
+                kind: "iot",
+                endpoint: endpoint?.host || recorded.endpoint,
+                port: endpoint?.port,
+                caFile: endpoint?.caFile,
+                region: recorded.region,
+                credentials,
+              },
+              clientId: clientId(recorded.sessionClientPrefix, index === 0 ? suffix : `${suffix}-${index}`),
+              will: index === 0 ? will : undefined,
+              keepAliveSeconds: options.keepAliveSeconds ?? 30,
+              adjustConfig: options.adjustConfig,
+              explainRefusal: (refused) => explainRefusal(scope, options.stack, refused),
+              onStatus: (s) =>
+                reporter.status({
+                  kind: "connection",
+                  target: "AWS IoT",
+                  ...(connections > 1 ? { connection: `${index + 1}/${connections}` } : {}),
+                  ...s,
+                }),
             }),
         });
         return connection;
       },
     });
-    cleanup.push(() => session.close());
+    cleanup.add("the session", () => session.close());
     await session.start().catch((error: Error) => {
-      throw new UserError(
-        `${error.message}\nCheck that your AWS identity may use the stack's IoT topics (the IAM policy in ` +
-          `the README, "Serve from your machine"), and that ${recorded.endpoint} is reachable.`,
-      );
+      throw new UserError(error.message);
     });
 
     reporter.ready({
       ...(inspector ? { inspector } : {}),
       mode: "aws",
-      broker: recorded.endpoint,
+      broker: endpoint?.host
+        ? `${endpoint.host}${endpoint.port ? `:${endpoint.port}` : ""}`
+        : recorded.endpoint,
       functions: stack.functions.map((f) => ({ name: f.name, handler: f.handler })),
     });
     let closing: Promise<void> | undefined;

@@ -104,6 +104,7 @@ if (skip) {
         runtime: "python3.12",
         live: false,
         roleArn: m.byName("api-role").state.arn,
+        streaming: false,
       });
       // Installed once: the next deployment of the same requirements takes them from the cache.
       const cache = path.join(root, ".pulumi-live", "python");

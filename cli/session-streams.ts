@@ -52,9 +52,31 @@ export class SessionStreams {
     return sender;
   }
 
-  /** The stream of `requestId` is over. */
+  /** The stream of `requestId` is over, or never started. */
   close(requestId: string): void {
     this.active.delete(requestId);
+  }
+
+  /**
+   * Ends the stream of `requestId` with the handler's outcome. The handler may be done long before its
+   * bytes are (they wait for the stub's credits), so the stream stays here, where credits reach it, until
+   * its end is published; at the request's deadline it is given up, as the stub has given up on it then.
+   * Resolves with whether the end went out.
+   */
+  async finish(
+    requestId: string,
+    outcome: Parameters<StreamSender["end"]>[0],
+    deadline: number,
+  ): Promise<boolean> {
+    const active = this.active.get(requestId);
+    if (!active) return false;
+    const timer = setTimeout(() => active.sender.cancel(), Math.max(0, deadline - Date.now()));
+    try {
+      return await active.sender.end(outcome);
+    } finally {
+      clearTimeout(timer);
+      this.active.delete(requestId);
+    }
   }
 
   /** A stub's credit or cancel; false when it names no stream of its environment. */

@@ -315,8 +315,8 @@ export class Session {
     } finally {
       clearTimeout(ackTimer);
     }
+    if (sender?.started) return this.endStream(request, sender, answer, served, now);
     if (sender) this.streams.close(request.requestId);
-    if (sender?.started) return this.endStream(sender, answer, served, now);
     // Kept before it is sent: a duplicate can arrive while the answer is still being published.
     const frames = encodeMessage(this.options.key, request.responseTopic, answer);
     const bytes = frames.reduce((sum, frame) => sum + frame.length, 0);
@@ -333,6 +333,7 @@ export class Session {
    * request that comes later is acknowledged again and runs nothing (see `classifyRequest`).
    */
   private async endStream(
+    request: RequestMessage,
     sender: StreamSender,
     answer: Message,
     served: ServedInvocation | undefined,
@@ -342,7 +343,7 @@ export class Session {
       answer.type === "error"
         ? { errorType: answer.errorType, errorMessage: answer.errorMessage, trace: answer.trace }
         : undefined;
-    await sender.end({ error, logs: served?.logs });
+    await this.streams.finish(request.requestId, { error, logs: served?.logs }, request.deadline);
     if (!served) return;
     if (served.outcome.ok) served.outcome = { ok: true, result: `[${sender.bytes} bytes streamed]` };
     served.timings.received = received;

@@ -1,0 +1,6 @@
+import { registerStreamTests } from "./stream-loop";
+
+registerStreamTests({
+  name: "aedes (embedded), streaming",
+  start: async () => ({ url: undefined, stop: async () => undefined }),
+});

@@ -1,0 +1,20 @@
+/** What the serve benchmark and its host process say to each other. */
+import { performance } from "node:perf_hooks";
+
+export interface HostConfig {
+  dir: string;
+  environments: number;
+}
+
+/** Benchmark → host. */
+export type HostCommand = { type: "memory"; gc: boolean } | { type: "close" };
+
+/** Host → benchmark. */
+export type HostMessage =
+  | { type: "ready"; gateway: string; plain: string }
+  | { type: "build"; ok: boolean; at: number; durationMs: number }
+  | { type: "memory"; heapUsed: number; rss: number }
+  | { type: "failed"; error: string };
+
+/** Epoch ms with sub-millisecond resolution, comparable between processes of one machine. */
+export const now = (): number => performance.timeOrigin + performance.now();

@@ -42,8 +42,9 @@ export async function benchRelay(): Promise<Row[]> {
   if (!build.ok) throw new Error(build.error);
   const pool = new WorkerPool({ concurrency: 8 });
   const key = generateKey();
-  const prefix = topicPrefix("bench", "local");
-  const clientPrefix = clientIdPrefix("bench", "local");
+  const namespace = { organization: "local", project: "bench", stack: "local", id: "bench" };
+  const prefix = topicPrefix(namespace);
+  const clientPrefix = clientIdPrefix(namespace, "stub");
   const session = new Session({
     key,
     prefix,
@@ -55,7 +56,7 @@ export async function benchRelay(): Promise<Row[]> {
     connect: (will, suffix) =>
       MqttConnection.connect({
         target: { kind: "broker", url: broker.url },
-        clientId: clientId(clientPrefix, "cli", suffix),
+        clientId: clientId(clientIdPrefix(namespace, "session"), suffix),
         will,
       }),
   });

@@ -4,7 +4,8 @@ import { sigv4Handshake } from "./aws/iot-handshake";
 
 /** Where the CLI's MQTT connection goes: a plain broker (local mode, tests) or AWS IoT Core. */
 export type MqttTarget =
-  | { kind: "broker"; url: string }
+  /** A plain broker; local mode's embedded one takes a per-run user name and password. */
+  | { kind: "broker"; url: string; username?: string; password?: string }
   | {
       kind: "iot";
       endpoint: string;
@@ -70,6 +71,10 @@ export function connectionConfig(options: MqttConnectionOptions): mqtt.MqttConne
       reconnect_min_sec: 1,
       reconnect_max_sec: 30,
       will,
+      // aws-crt appends SDK metrics to the user name unless told not to; a plain broker checks it as given.
+      ...(target.username !== undefined
+        ? { username: target.username, password: target.password, disable_metrics: true }
+        : {}),
     };
   }
   const credentials = target.credentials;
@@ -100,15 +105,16 @@ export function connectionConfig(options: MqttConnectionOptions): mqtt.MqttConne
  * The CLI's MQTT connection (aws-iot-device-sdk-v2 over WebSocket), MQTT 3.1.1 QoS 0/1, which both AWS IoT
  * Core and aedes speak. aws-crt reconnects with backoff (1 s to 30 s) but, with a clean session, does NOT
  * subscribe again (checked against aws-crt 1.33: after a broker restart nothing arrives): this class
- * keeps its subscriptions and re-subscribes when a reconnect comes without a session. It also publishes
- * its retained messages again then, since the broker published this connection's last will when it lost
- * it, or (restarted) lost its retained messages.
+ * keeps its subscriptions and re-subscribes when a reconnect comes without a session, then tells its
+ * `onResumed` listeners. It does not publish retained messages again by itself: the broker published this
+ * connection's last will when it lost it, or (restarted) lost its retained messages, and only the owner
+ * knows whether its message is still the one that belongs there (a newer session may have taken over).
  */
 export class MqttConnection {
   private closing?: Promise<void>;
   private readonly subscriptions = new Map<string, { onMessage: MessageHandler; atMostOnce: boolean }>();
-  private readonly retained = new Map<string, Buffer>();
   private readonly released = new Set<string>();
+  private readonly resumedListeners = new Set<() => void>();
 
   private constructor(
     private readonly connection: mqtt.MqttClientConnection,
@@ -146,14 +152,27 @@ export class MqttConnection {
     return self;
   }
 
-  /** After a reconnect without a session: subscribe again, then publish the retained messages again. */
+  /** After a reconnect without a session: subscribe again, then tell the listeners. */
   private async restore(): Promise<void> {
     try {
       for (const [filter, s] of this.subscriptions) await this.subscribe(filter, s.onMessage, s.atMostOnce);
-      for (const [topic, payload] of this.retained) await this.publish(topic, payload, true);
     } catch (error) {
       this.onStatus?.({ state: "failed", detail: `could not subscribe again: ${(error as Error).message}` });
+      return;
     }
+    for (const listener of this.resumedListeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.onStatus?.({ state: "failed", detail: `after reconnecting: ${String(error)}` });
+      }
+    }
+  }
+
+  /** Calls `listener` after each reconnect, once the subscriptions are back; returns its removal. */
+  onResumed(listener: () => void): () => void {
+    this.resumedListeners.add(listener);
+    return () => this.resumedListeners.delete(listener);
   }
 
   /**
@@ -186,18 +205,14 @@ export class MqttConnection {
   }
 
   async publish(topic: string, payload: Buffer, retain = false): Promise<void> {
-    if (retain) {
-      // Another session owns this topic now: publishing (even "offline") would overwrite its message.
-      if (this.released.has(topic)) return;
-      this.retained.set(topic, payload);
-    }
+    // Another session owns this topic now: publishing (even "offline") would overwrite its message.
+    if (retain && this.released.has(topic)) return;
     await this.connection.publish(topic, payload, mqtt.QoS.AtLeastOnce, retain);
   }
 
   /** Stops publishing retained messages to `topic` (a newer session took it over). */
   releaseRetained(topic: string): void {
     this.released.add(topic);
-    this.retained.delete(topic);
   }
 
   /** Disconnects cleanly (no last will); idempotent. */

@@ -40,8 +40,17 @@ export interface SessionOptions {
   events: SessionEvents;
   /** Opens the MQTT connection with the will this session needs. */
   connect(will: NonNullable<MqttConnectionOptions["will"]>, clientSuffix: string): Promise<MqttConnection>;
-  /** How long a finished request's answer is kept to answer a duplicate delivery (ms). */
+  /** How long a finished request's answer is kept to answer a duplicate delivery (ms). @default 60_000 */
   dedupeMs?: number;
+  /**
+   * How long a joining or reconnected session waits for the retained presence before announcing itself
+   * (ms). It normally arrives right after the subscription. @default 500
+   */
+  joinWaitMs?: number;
+  /** Shortest time between two repairs of the presence (ms). @default 1000 */
+  repairIntervalMs?: number;
+  /** How often the retained presence is read again, to notice a newer session whose news was lost (ms). @default 60_000 */
+  presenceCheckMs?: number;
   /** Told of every invocation served, once answered (the invocation record). */
   recorder?: InvocationRecorderHook;
 }

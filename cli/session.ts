@@ -1,13 +1,10 @@
-import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import {
-  PROTOCOL_VERSION,
   Reassembler,
   encodeMessage,
   localEnvironment,
   stackTopics,
   type Message,
-  type PresenceMessage,
   type RequestMessage,
   type StackTopics,
 } from "../protocol";
@@ -15,6 +12,9 @@ import { internalError } from "../core/lambda-error";
 import type { MqttConnection } from "./mqtt-connection";
 import { runInvocation } from "./run-invocation";
 import type { ServedInvocation } from "./served-invocation";
+import { PresenceKeeper } from "./presence-keeper";
+import type { SessionPhase } from "./session-presence";
+import { ExactlyOnce, classifyRequest } from "./session-requests";
 import type { ServedFunction, SessionOptions } from "./session-types";
 
 export type { InvocationRecorderHook, ServedInvocation } from "./served-invocation";
@@ -22,9 +22,6 @@ export type { Runner, ServedFunction, SessionEvents, SessionOptions } from "./se
 
 /** How long a request may run before it is acknowledged separately from its response (ms). */
 export const ACK_DELAY_MS = 25;
-
-/** Answers larger than this are not kept for duplicates: a duplicate of such a request is re-acked. */
-const MAX_KEPT_ANSWER_BYTES = 256 * 1024;
 
 /** How long close() waits for in-flight requests (ms). */
 const CLOSE_GRACE_MS = 3000;
@@ -39,15 +36,10 @@ function remember<V>(map: Map<string, V>, key: string, value: V): void {
   if (map.size > MAX_ENVIRONMENTS) map.delete(map.keys().next().value!);
 }
 
-interface Seen {
-  expires: number;
-  /** Set once answered: a duplicate delivery gets the same answer again. */
-  answer?: Message;
-}
-
 /**
- * One serving session: announces itself by retained presence, receives requests, runs each exactly once
- * (duplicates are re-acknowledged or re-answered), and sends acks and responses to the stub's topic.
+ * One serving session: owns the stack by retained presence (see `session-presence.ts`), receives
+ * requests, runs each exactly once (see `session-requests.ts`), and sends acks and responses to the
+ * stub's topic.
  */
 export class Session {
   readonly sessionId = randomBytes(6).toString("hex");
@@ -57,47 +49,76 @@ export class Session {
   private readonly reassembler: Reassembler;
   private readonly byId = new Map<string, ServedFunction>();
   private readonly environments = new Map<string, Record<string, string>>();
-  private readonly seen = new Map<string, Seen>();
+  private readonly exactlyOnce: ExactlyOnce;
   private readonly inflight = new Set<Promise<void>>();
   private closing?: Promise<void>;
-  private takenOver = false;
-  private lastPrune = 0;
+  private readonly keeper: PresenceKeeper;
   /** The worker environment per function environment hash: reading process.env is slow. */
   private readonly localEnvironments = new Map<string, Record<string, string>>();
-  /** Frames dropped before they became messages, and requests dropped after. */
-  readonly counters = { expired: 0, foreign: 0, duplicate: 0, handled: 0, elsewhere: 0, redirected: 0 };
+  /** Requests dropped or answered without running, by why; presence repairs. */
+  readonly counters = {
+    expired: 0,
+    foreign: 0,
+    duplicate: 0,
+    handled: 0,
+    elsewhere: 0,
+    redirected: 0,
+  };
 
   constructor(private readonly options: SessionOptions) {
     this.topics = stackTopics(options.prefix);
     this.reassembler = new Reassembler(options.key);
+    this.exactlyOnce = new ExactlyOnce({ answerMs: options.dedupeMs });
     for (const fn of options.functions) this.byId.set(fn.functionId, fn);
+    this.keeper = new PresenceKeeper({
+      sessionId: this.sessionId,
+      startedAt: this.startedAt,
+      key: options.key,
+      topic: this.topics.presence,
+      functions: [...this.byId.keys()],
+      events: options.events,
+      joinWaitMs: options.joinWaitMs,
+      repairIntervalMs: options.repairIntervalMs,
+      presenceCheckMs: options.presenceCheckMs,
+    });
   }
 
   get drops() {
-    return { ...this.reassembler.drops, ...this.counters };
-  }
-
-  private presence(online: boolean, draining = false): PresenceMessage {
+    const { repaired, garbage } = this.keeper.counters;
+    // Unopenable presence payloads count as foreign frames, as they did before presence was kept apart.
     return {
-      type: "presence",
-      sessionId: this.sessionId,
-      online,
-      ...(draining ? { draining } : {}),
-      protocol: PROTOCOL_VERSION,
-      functions: online ? [...this.byId.keys()] : [],
-      startedAt: this.startedAt,
-      host: hostname(),
-      pid: process.pid,
+      ...this.reassembler.drops,
+      ...this.counters,
+      foreign: this.counters.foreign + garbage,
+      repaired,
     };
   }
 
-  private sealPresence(online: boolean, draining = false): Buffer {
-    // Presence always fits one frame: a few hundred bytes.
-    return encodeMessage(this.options.key, this.topics.presence, this.presence(online, draining))[0];
+  /** Where this session stands: joining, serving, taken over... (for status lines and tests). */
+  get phase(): SessionPhase {
+    return this.keeper.phase;
   }
 
+  /** This session's place in the order of sessions (see `PresenceMessage.epoch`). */
+  get epoch(): number {
+    return this.keeper.epoch;
+  }
+
+  /** Memory held for incomplete requests (bytes, bookkeeping included). */
+  get heldBytes(): number {
+    return this.reassembler.heldBytes;
+  }
+
+  /** Invocations remembered for exactly-once handling, and bytes of answers kept for duplicates. */
+  get remembered(): { invocations: number; answerBytes: number } {
+    return { invocations: this.exactlyOnce.size, answerBytes: this.exactlyOnce.keptAnswerBytes };
+  }
+
+  /**
+   * Connects, reads what the presence topic holds, then announces this session (see `PresenceKeeper`).
+   */
   async start(): Promise<void> {
-    const will = { topic: this.topics.presence, payload: this.sealPresence(false), retain: true };
+    const will = { topic: this.topics.presence, payload: this.keeper.seal(false), retain: true };
     const connection = await this.options.connect(will, this.sessionId);
     this.connection = connection;
     // QoS 0: see MqttConnection.subscribe. The stub publishes with QoS 1 and its ack timeout covers a loss.
@@ -106,37 +127,15 @@ export class Session {
       (topic, payload) => this.onRequestFrame(topic, payload),
       true,
     );
-    await connection.subscribe(
-      this.topics.presence,
-      (topic, payload, retain) => this.onPresence(topic, payload, retain),
-      true,
-    );
-    await connection.publish(this.topics.presence, this.sealPresence(true), true);
+    await this.keeper.join(connection);
   }
 
-  private onPresence(topic: string, payload: Buffer, retain: boolean): void {
-    const message = payload.length === 0 ? undefined : new Reassembler(this.options.key).push(topic, payload);
-    if (payload.length > 0 && message?.type !== "presence") {
-      // Not sealed with this stack's key (an old key after live was toggled, say): not ours to answer,
-      // and answering it would start two sessions re-announcing to each other.
-      this.counters.foreign++;
-      return;
+  private status(message: string): void {
+    try {
+      this.options.events.status({ message });
+    } catch {
+      // the reporter failing too must not become an unhandled rejection
     }
-    if (message?.type === "presence" && message.sessionId === this.sessionId) return;
-    if (message?.type === "presence" && message.online) {
-      // Retained means it was there before this session subscribed: an older session, which this one
-      // replaces. A live publish comes from a session started after this one: it takes over. Arrival
-      // order decides, not clocks that may differ between machines.
-      if (!retain && !this.takenOver) {
-        this.takenOver = true;
-        this.options.events.takeover({ sessionId: message.sessionId, host: message.host });
-      }
-      return;
-    }
-    // Presence cleared (empty, or another session's offline message: its exit or its last will after this
-    // one took over). While serving, announce this session again so stubs keep finding it.
-    if (this.closing || this.takenOver || !this.connection) return;
-    this.connection.publish(this.topics.presence, this.sealPresence(true), true).catch(() => undefined);
   }
 
   private onRequestFrame(topic: string, payload: Buffer): void {
@@ -148,13 +147,9 @@ export class Session {
         this.options.events.drop({ reason: `unexpected ${message.type} message`, topic });
         return;
       }
-      const work = this.onRequest(message).catch((error) => {
-        try {
-          this.options.events.status({ message: `request ${message.requestId} failed: ${String(error)}` });
-        } catch {
-          // the reporter failing too must not become an unhandled rejection
-        }
-      });
+      const work = this.onRequest(message).catch((error) =>
+        this.status(`request ${message.requestId} failed: ${String(error)}`),
+      );
       this.inflight.add(work);
       void work.finally(() => this.inflight.delete(work));
     } catch (error) {
@@ -162,23 +157,13 @@ export class Session {
     }
   }
 
-  /** Publishes a message's frames in order; resolves with the bytes sent. */
-  private async send(topic: string, message: Message): Promise<number> {
+  /** Publishes a message's frames in order. */
+  private async send(topic: string, message: Message, frames?: Buffer[]): Promise<void> {
     const connection = this.connection;
-    if (!connection) return 0;
-    let bytes = 0;
-    for (const frame of encodeMessage(this.options.key, topic, message)) {
+    if (!connection) return;
+    for (const frame of frames ?? encodeMessage(this.options.key, topic, message)) {
       await connection.publish(topic, frame);
-      bytes += frame.length;
     }
-    return bytes;
-  }
-
-  /** Forgets answers past their dedupe window; at most once a second, as the map can be large. */
-  private prune(now: number): void {
-    if (now - this.lastPrune < 1000) return;
-    this.lastPrune = now;
-    for (const [id, entry] of this.seen) if (entry.expires < now) this.seen.delete(id);
   }
 
   private workerEnvironment(envHash: string, env: Record<string, string>): Record<string, string> {
@@ -190,50 +175,68 @@ export class Session {
     return local;
   }
 
+  private responseTopicOf(request: RequestMessage): string | undefined {
+    try {
+      return this.topics.response(String(request.functionId), String(request.envId));
+    } catch {
+      return undefined;
+    }
+  }
+
   private async onRequest(request: RequestMessage): Promise<void> {
     const now = Date.now();
-    this.prune(now);
     const fn = this.byId.get(request.functionId);
-    if (!fn || !request.responseTopic.startsWith(`${this.topics.prefix}/res/`)) {
-      this.counters.foreign++;
-      this.options.events.drop({
-        reason: `no served function "${request.functionId}"`,
-        topic: request.functionId,
-      });
-      return;
-    }
-    if (request.deadline <= now) {
-      // A late delivery or a replayed capture: executing it would serve nobody.
-      this.counters.expired++;
-      this.options.events.drop({ reason: `request ${request.requestId} past its deadline`, topic: fn.name });
-      return;
-    }
-    if (request.sessionId && request.sessionId !== this.sessionId) {
-      // Addressed to another session of the stack (around a takeover both are subscribed): not ours.
-      this.counters.elsewhere++;
-      return;
-    }
-    const ack = { type: "ack", requestId: request.requestId, sessionId: this.sessionId } as const;
-    const previous = this.seen.get(request.requestId);
-    if (previous) {
-      this.counters.duplicate++;
-      await this.send(request.responseTopic, previous.answer ?? ack);
-      return;
-    }
-    if (this.closing || this.takenOver) {
-      // Not run here: the stub sends it to the session online now, or fails it as having none.
-      this.counters.redirected++;
-      await this.send(request.responseTopic, { ...ack, redirect: true });
-      return;
-    }
     if (request.environment) remember(this.environments, request.envHash, request.environment);
-    const environment = this.environments.get(request.envHash);
-    if (!environment) {
-      await this.send(request.responseTopic, { ...ack, needEnvironment: true });
-      return;
+    const verdict = classifyRequest({
+      request,
+      now,
+      sessionId: this.sessionId,
+      serves: fn !== undefined,
+      responseTopic: this.responseTopicOf(request) ?? "",
+      accepting: !this.closing && this.keeper.owns,
+      taken: this.exactlyOnce.get(request, now),
+      environment: this.environments.get(request.envHash),
+    });
+    const ack = { type: "ack", requestId: request.requestId, sessionId: this.sessionId } as const;
+    switch (verdict.kind) {
+      case "foreign":
+        this.counters.foreign++;
+        this.options.events.drop({ reason: verdict.reason, topic: String(request.functionId) });
+        return;
+      case "expired":
+        this.counters.expired++;
+        this.options.events.drop({
+          reason: `request ${request.requestId} past its deadline`,
+          topic: fn!.name,
+        });
+        return;
+      case "elsewhere":
+        this.counters.elsewhere++;
+        return;
+      case "duplicate":
+        this.counters.duplicate++;
+        await this.send(request.responseTopic, verdict.answer ?? ack);
+        return;
+      case "redirect":
+        this.counters.redirected++;
+        await this.send(request.responseTopic, { ...ack, redirect: true });
+        return;
+      case "need-environment":
+        await this.send(request.responseTopic, { ...ack, needEnvironment: true });
+        return;
+      case "run":
+        this.exactlyOnce.take(request);
+        return this.run(fn!, request, verdict.environment, now);
     }
-    const entry: Seen = { expires: Math.max(request.deadline, now) + (this.options.dedupeMs ?? 60_000) };
-    this.seen.set(request.requestId, entry);
+  }
+
+  private async run(
+    fn: ServedFunction,
+    request: RequestMessage,
+    environment: Record<string, string>,
+    now: number,
+  ): Promise<void> {
+    const ack = { type: "ack", requestId: request.requestId, sessionId: this.sessionId } as const;
     // The ack waits a little: a handler that answers within ACK_DELAY_MS needs no ack (the response is
     // one), which saves a publish per invocation.
     const ackTimer = setTimeout(() => {
@@ -245,7 +248,8 @@ export class Session {
       envId: request.envId,
       bytes: JSON.stringify(request.event)?.length ?? 0,
     });
-    let served: ServedInvocation;
+    let answer: Message;
+    let served: ServedInvocation | undefined;
     try {
       served = await runInvocation({
         fn,
@@ -255,25 +259,23 @@ export class Session {
         runner: this.options.runner,
         events: this.options.events,
       });
+      answer = served.outcome.ok
+        ? { type: "response", requestId: request.requestId, result: served.outcome.result }
+        : { type: "error", requestId: request.requestId, ...served.outcome.error };
+      if (served.logs) answer.logs = served.logs;
+      this.counters.handled++;
     } catch (error) {
       // A failure of the session itself still answers, so the caller does not wait for its timeout.
-      entry.answer = { type: "error", requestId: request.requestId, ...internalError(error) };
-      await this.send(request.responseTopic, entry.answer);
-      return;
+      answer = { type: "error", requestId: request.requestId, ...internalError(error) };
     } finally {
       clearTimeout(ackTimer);
     }
-    const answer: Message = served.outcome.ok
-      ? { type: "response", requestId: request.requestId, result: served.outcome.result }
-      : { type: "error", requestId: request.requestId, ...served.outcome.error };
-    if (served.logs) answer.logs = served.logs;
-    entry.answer = answer;
-    this.counters.handled++;
-    const bytes = await this.send(request.responseTopic, answer);
-    // A duplicate comes within seconds (QoS 1 redelivery): keep answers for the dedupe window from now,
-    // not from the deadline (a debugging liveTimeout can be 15 minutes), and only small ones.
-    entry.expires = Math.min(entry.expires, Date.now() + (this.options.dedupeMs ?? 60_000));
-    if (bytes > MAX_KEPT_ANSWER_BYTES) entry.answer = undefined;
+    // Kept before it is sent: a duplicate can arrive while the answer is still being published.
+    const frames = encodeMessage(this.options.key, request.responseTopic, answer);
+    const bytes = frames.reduce((sum, frame) => sum + frame.length, 0);
+    this.exactlyOnce.keepAnswer(request, answer, bytes, Date.now());
+    await this.send(request.responseTopic, answer, frames);
+    if (!served) return;
     served.timings.received = now;
     served.timings.returned = Date.now();
     this.recordServed(served);
@@ -283,7 +285,7 @@ export class Session {
     try {
       this.options.recorder?.record(served);
     } catch (error) {
-      this.options.events.status({ message: `could not record ${served.requestId}: ${String(error)}` });
+      this.status(`could not record ${served.requestId}: ${String(error)}`);
     }
   }
 
@@ -293,12 +295,9 @@ export class Session {
       const connection = this.connection;
       if (!connection) return;
       // Draining first: stubs stop sending (they fail fast or run their fallback) while the requests
-      // under way still get their answers.
-      if (this.inflight.size > 0) {
-        await connection
-          .publish(this.topics.presence, this.sealPresence(true, true), true)
-          .catch(() => undefined);
-      }
+      // under way still get their answers. A session that was taken over publishes nothing: the presence
+      // is the newer session's.
+      this.keeper.stop(this.inflight.size > 0);
       // In-flight requests get a few seconds to answer (one held in a debugger would wait forever);
       // those still running then fail when the worker pool closes.
       let timer: NodeJS.Timeout | undefined;
@@ -307,7 +306,9 @@ export class Session {
         new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS))),
       ]);
       clearTimeout(timer);
-      await connection.publish(this.topics.presence, this.sealPresence(false), true).catch(() => undefined);
+      if (this.keeper.owns) {
+        await connection.publish(this.topics.presence, this.keeper.seal(false), true).catch(() => undefined);
+      }
       await connection.close();
     })();
     return this.closing;

@@ -2,13 +2,13 @@ import { createHash } from "node:crypto";
 
 /** The stub's own settings: they configure the relay and never reach the local handler. */
 export const STUB_ENV = {
-  /** Topic prefix of the stack (`pulumi-live/<project>/<stack>`). */
+  /** Topic prefix of the stack (`pulumi-live/<organization>/<project>/<stack>/<namespace id>`). */
   prefix: "PULUMI_LIVE_PREFIX",
   /** The function's id as used in topics. */
   functionId: "PULUMI_LIVE_FUNCTION_ID",
   /** Base64 of the 256-bit session key. */
   key: "PULUMI_LIVE_KEY",
-  /** Client id prefix the stack's IAM policy allows. */
+  /** Client id prefix the stack's IAM policy allows stubs (sessions have another). */
   clientPrefix: "PULUMI_LIVE_CLIENT_PREFIX",
   /** `project/stack`, for messages. */
   stack: "PULUMI_LIVE_STACK",
@@ -16,6 +16,8 @@ export const STUB_ENV = {
   endpoint: "PULUMI_LIVE_ENDPOINT",
   /** A plain broker URL (`ws://127.0.0.1:1884`) used instead of the endpoint: local mode and tests. */
   brokerUrl: "PULUMI_LIVE_BROKER_URL",
+  /** The password of local mode's embedded broker, made for each run (user name `pulumi-live`). */
+  brokerSecret: "PULUMI_LIVE_BROKER_SECRET",
   /** `file.export` of the real bundle shipped next to the stub, run when no session is online. */
   fallback: "PULUMI_LIVE_FALLBACK",
   /** How long to wait for a session's ack before failing (ms). */

@@ -6,5 +6,6 @@ export * from "./seal";
 export * from "./frame";
 export * from "./reassembly";
 export * from "./environment";
+export * from "./presence";
 // What a local handler sees: the rule lives with the other local-run rules, in core/.
 export { localEnvironment } from "../core/local-environment";

@@ -1,6 +1,7 @@
 /** The messages that travel between the relay stub and a serving session. */
 
-export const PROTOCOL_VERSION = 1;
+/** 2: per-stack namespaces (organization and a random id), presence ordered by `epoch`. */
+export const PROTOCOL_VERSION = 2;
 
 /** Message type codes as they appear in a frame header. */
 export const MessageTypeCode = {
@@ -34,7 +35,11 @@ export interface RequestMessage {
   envId: string;
   /** Where the ack and the response go. */
   responseTopic: string;
-  /** Absolute deadline, epoch milliseconds: past it the request is dropped unexecuted. */
+  /**
+   * Absolute deadline, epoch milliseconds: past it the request is dropped unexecuted. With `requestId` it
+   * names the invocation for exactly-once handling: Lambda's retry of an invocation keeps the request id
+   * but gets a new deadline, and is a new invocation.
+   */
   deadline: number;
   event: unknown;
   context: InvocationContext;
@@ -79,6 +84,12 @@ export interface ErrorMessage {
 export interface PresenceMessage {
   type: "presence";
   sessionId: string;
+  /**
+   * Orders sessions: the newer session has the greater `(epoch, sessionId)`. A session takes the greater
+   * of its clock and one past every epoch it has seen on the presence topic, so a session started while
+   * another is announced is newer whatever the two machines' clocks say.
+   */
+  epoch: number;
   online: boolean;
   /** Online but stopping: it answers what it started and takes nothing new. */
   draining?: boolean;

@@ -7,6 +7,6 @@ export { LiveFunctionError } from "./errors";
 export type { LiveFunctionProblem } from "./errors";
 export { LIVE_VALUES, parseLiveValue } from "./live-config";
 export { developerPolicyDocument, stubPolicyDocument, stubDisabledPolicyDocument } from "./iot-policy";
-export type { IotScope, PolicyDocument, PolicyStatement } from "./iot-policy";
+export type { DeveloperScope, IotScope, PolicyDocument, PolicyStatement, StubScope } from "./iot-policy";
 export { Session, sessionProvider } from "./session";
 export type { SessionArgs, SessionInputs, SessionOutputs } from "./session";

@@ -12,10 +12,18 @@ export interface IotScope {
   partition: string;
   region: string;
   accountId: string;
-  /** Topic prefix of the stack (`topicPrefix(project, stack)`). */
+  /** Topic prefix of the stack (`topicPrefix(namespace)`, the `Session`'s `prefix`). */
   prefix: string;
-  /** Client id prefix of the stack (`clientIdPrefix(project, stack)`). */
-  clientPrefix: string;
+}
+
+/** A stub's scope: its stack's topics and the stubs' client id prefix (`clientIdPrefix(namespace, "stub")`). */
+export interface StubScope extends IotScope {
+  stubClientPrefix: string;
+}
+
+/** The developer's scope: the stack's topics and the sessions' client id prefix. */
+export interface DeveloperScope extends IotScope {
+  sessionClientPrefix: string;
 }
 
 export interface PolicyStatement {
@@ -36,11 +44,11 @@ function arn(scope: IotScope, kind: "client" | "topic" | "topicfilter", rest: st
 }
 
 /**
- * What the relay stub of one function may do: connect with its stack's client ids (no last will, so no
- * connect-attribute condition), publish its own requests, and subscribe to/receive its own responses and
- * the stack's presence.
+ * What the relay stub of one function may do: connect with its stack's stub client ids only (never a
+ * session's, which would disconnect the session; no last will, so no connect-attribute condition),
+ * publish its own requests, and subscribe to/receive its own responses and the stack's presence.
  */
-export function stubPolicyDocument(scope: IotScope, functionId: string): PolicyDocument {
+export function stubPolicyDocument(scope: StubScope, functionId: string): PolicyDocument {
   const { prefix } = scope;
   return {
     Version: "2012-10-17",
@@ -49,7 +57,7 @@ export function stubPolicyDocument(scope: IotScope, functionId: string): PolicyD
         Sid: "Connect",
         Effect: "Allow",
         Action: ["iot:Connect"],
-        Resource: [arn(scope, "client", `${scope.clientPrefix}*`)],
+        Resource: [arn(scope, "client", `${scope.stubClientPrefix}*`)],
       },
       {
         Sid: "PublishRequests",
@@ -83,7 +91,8 @@ export function stubPolicyDocument(scope: IotScope, functionId: string): PolicyD
  * The same child policy while a function is not live: it denies exactly the function's own request and
  * response topics, so the role's policy resource exists in both modes (no URN changes on a toggle) and
  * grants nothing. Connect and presence are left out on purpose: a role shared with a live function still
- * needs them, and an explicit Deny would override that function's Allow.
+ * needs them, and an explicit Deny would override that function's Allow. With no `Session` there is no
+ * namespace id: `scope.prefix` is then `<stackNamePrefix>/*`, every namespace of the stack.
  */
 export function stubDisabledPolicyDocument(scope: IotScope, functionId: string): PolicyDocument {
   const { prefix } = scope;
@@ -105,12 +114,12 @@ export function stubDisabledPolicyDocument(scope: IotScope, functionId: string):
 }
 
 /**
- * What the developer running `pulumi-live serve` needs: connect with the stack's client ids using a last
- * will (the `LastWill` connect attribute must be allowed, or IoT refuses the connection), subscribe to and
- * receive every request of the stack, publish responses, and publish the retained presence message
+ * What the developer running `pulumi-live serve` needs: connect with the stack's session client ids using
+ * a last will (the `LastWill` connect attribute must be allowed, or IoT refuses the connection), subscribe
+ * to and receive every request of the stack, publish responses, and publish the retained presence message
  * (`iot:RetainPublish` on top of `iot:Publish`).
  */
-export function developerPolicyDocument(scope: IotScope): PolicyDocument {
+export function developerPolicyDocument(scope: DeveloperScope): PolicyDocument {
   const { prefix } = scope;
   return {
     Version: "2012-10-17",
@@ -119,7 +128,7 @@ export function developerPolicyDocument(scope: IotScope): PolicyDocument {
         Sid: "ConnectWithLastWill",
         Effect: "Allow",
         Action: ["iot:Connect"],
-        Resource: [arn(scope, "client", `${scope.clientPrefix}*`)],
+        Resource: [arn(scope, "client", `${scope.sessionClientPrefix}*`)],
         Condition: { "ForAllValues:StringEquals": { "iot:ConnectAttributes": ["LastWill"] } },
       },
       {

@@ -224,21 +224,23 @@ export class LiveFunction extends pulumi.ComponentResource {
     }
 
     function createPolicy(): aws.iam.RolePolicy {
-      const document = pulumi
-        .all([context.partition, context.region, context.accountId])
-        .apply(([partition, region, accountId]) => {
-          const scope = {
-            partition,
-            region,
-            accountId,
-            prefix: context.prefix,
-            clientPrefix: context.clientPrefix,
-          };
-          const doc = live
-            ? stubPolicyDocument(scope, functionId)
-            : stubDisabledPolicyDocument(scope, functionId);
-          return JSON.stringify(doc);
-        });
+      const where = pulumi.all([context.partition, context.region, context.accountId]);
+      const document = live
+        ? pulumi
+            .all([where, context.session().prefix, context.session().stubClientPrefix])
+            .apply(([[partition, region, accountId], prefix, stubClientPrefix]) =>
+              JSON.stringify(
+                stubPolicyDocument({ partition, region, accountId, prefix, stubClientPrefix }, functionId),
+              ),
+            )
+        : where.apply(([partition, region, accountId]) =>
+            JSON.stringify(
+              stubDisabledPolicyDocument(
+                { partition, region, accountId, prefix: `${context.namePrefix}/*` },
+                functionId,
+              ),
+            ),
+          );
       return new aws.iam.RolePolicy(`${name}-iot`, { role: roleName, policy: document }, childOpts);
     }
 
@@ -274,14 +276,20 @@ export class LiveFunction extends pulumi.ComponentResource {
         for (const [file, data] of Object.entries(real!.files)) files[`fallback/${file}`] = data;
       const session = context.session();
       const environment = pulumi
-        .all([pulumi.output(args.environment), session.key, session.endpoint])
-        .apply(([env, key, endpoint]) => ({
+        .all([
+          pulumi.output(args.environment),
+          session.key,
+          session.endpoint,
+          session.prefix,
+          session.stubClientPrefix,
+        ])
+        .apply(([env, key, endpoint, prefix, stubClientPrefix]) => ({
           variables: {
             ...env?.variables,
-            [STUB_ENV.prefix]: context.prefix,
+            [STUB_ENV.prefix]: prefix,
             [STUB_ENV.functionId]: functionId,
             [STUB_ENV.key]: key,
-            [STUB_ENV.clientPrefix]: context.clientPrefix,
+            [STUB_ENV.clientPrefix]: stubClientPrefix,
             [STUB_ENV.stack]: `${context.project}/${context.stack}`,
             [STUB_ENV.endpoint]: endpoint,
             ...(args.fallback ? { [STUB_ENV.fallback]: `fallback/index.${source!.exportName}` } : {}),

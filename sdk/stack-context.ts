@@ -2,21 +2,29 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { SESSION_NAME } from "../core/names";
 import { PROTOCOL_VERSION } from "../protocol/messages";
-import { clientIdPrefix, topicPrefix } from "../protocol/topics";
+import { stackNamePrefix } from "../protocol/topics";
 import { Session } from "./session";
+
+/**
+ * The organization when the engine does not say (older engines, the self-managed backends): the name the
+ * pulumi CLI itself uses for those.
+ */
+export const DEFAULT_ORGANIZATION = "organization";
 
 /** What every `LiveFunction` of a stack shares: names, the account and region, and (once live) the session. */
 export interface StackContext {
+  organization: string;
   project: string;
   stack: string;
-  /** Topic prefix of the stack. */
-  prefix: string;
-  /** Client id prefix of the stack. */
-  clientPrefix: string;
+  /**
+   * What every topic prefix of this stack starts with, whatever its namespace id: the policy of a function
+   * that is not live denies its topics under `<this>/*`.
+   */
+  namePrefix: string;
   partition: pulumi.Output<string>;
   region: pulumi.Output<string>;
   accountId: pulumi.Output<string>;
-  /** The stack's `Session`, created by the first live function that asks. */
+  /** The stack's `Session` (its namespace, key and endpoint), created by the first live function that asks. */
   session(): Session;
 }
 
@@ -24,11 +32,20 @@ export interface StackContext {
 const contexts = new WeakMap<object, Map<string, StackContext>>();
 const noMonitor = {};
 
+function organizationName(): string {
+  try {
+    return pulumi.getOrganization() || DEFAULT_ORGANIZATION;
+  } catch {
+    return DEFAULT_ORGANIZATION;
+  }
+}
+
 /** The context of the stack being deployed. */
 export function stackContext(): StackContext {
+  const organization = organizationName();
   const project = pulumi.getProject();
   const stack = pulumi.getStack();
-  const id = `${project}\u0000${stack}`;
+  const id = `${organization}\u0000${project}\u0000${stack}`;
   const monitor = pulumi.runtime.getMonitor() ?? noMonitor;
   let known = contexts.get(monitor);
   if (!known) contexts.set(monitor, (known = new Map()));
@@ -37,22 +54,21 @@ export function stackContext(): StackContext {
   const region = aws.getRegionOutput().region;
   let session: Session | undefined;
   const context: StackContext = {
+    organization,
     project,
     stack,
-    prefix: topicPrefix(project, stack),
-    clientPrefix: clientIdPrefix(project, stack),
+    namePrefix: stackNamePrefix({ organization, project, stack }),
     partition: aws.getPartitionOutput().partition,
     region,
     accountId: aws.getCallerIdentityOutput().accountId,
     session() {
       // Top level on purpose: parented to a function, it would move (and lose its key) with that function.
       session ??= new Session(SESSION_NAME, {
-        prefix: context.prefix,
-        clientPrefix: context.clientPrefix,
-        endpoint: aws.iot.getEndpointOutput({ endpointType: "iot:Data-ATS" }).endpointAddress,
-        region,
+        organization,
         project,
         stack,
+        endpoint: aws.iot.getEndpointOutput({ endpointType: "iot:Data-ATS" }).endpointAddress,
+        region,
         protocolVersion: PROTOCOL_VERSION,
       });
       return session;

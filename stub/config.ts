@@ -5,8 +5,8 @@ import type { AwsCredentials } from "./sigv4";
 /** Where the stub's MQTT connection goes. */
 export type BrokerTarget =
   | { kind: "iot"; endpoint: string; region: string }
-  /** A plain broker URL (`ws://127.0.0.1:1884`): local mode and tests. */
-  | { kind: "url"; url: string };
+  /** A plain broker URL (`ws://127.0.0.1:1884`): local mode and tests; local mode's needs a password. */
+  | { kind: "url"; url: string; password?: string };
 
 /** The stub's settings, read once from its environment. */
 export interface StubConfig {
@@ -51,7 +51,8 @@ export function readStubConfig(env: NodeJS.ProcessEnv): StubConfig {
     if (!/^wss?:\/\/[^/]/.test(brokerUrl)) {
       problems.push(`${STUB_ENV.brokerUrl} must be a ws:// or wss:// URL (got "${brokerUrl}")`);
     }
-    broker = { kind: "url", url: brokerUrl };
+    const password = env[STUB_ENV.brokerSecret]?.trim();
+    broker = { kind: "url", url: brokerUrl, ...(password ? { password } : {}) };
   } else if (endpoint) {
     const region = need("AWS_REGION");
     need("AWS_ACCESS_KEY_ID");

@@ -1,19 +1,13 @@
 import WebSocket, { createWebSocketStream } from "ws";
 import MqttClient from "mqtt/lib/client";
 import type { IStream } from "mqtt/lib/shared";
-import {
-  Reassembler,
-  type AckMessage,
-  type ErrorMessage,
-  type PresenceMessage,
-  type ResponseMessage,
-} from "../protocol";
+import { Reassembler, nextKnownPresence, readPresence, type PresenceMessage } from "../protocol";
+import type { Reply } from "./exchange-state";
 import { RelayError } from "./relay-error";
 
 const KEEPALIVE_SECONDS = 60;
 
-/** What a pending request receives on the stub's response topic. */
-export type Reply = AckMessage | ResponseMessage | ErrorMessage;
+export type { Reply } from "./exchange-state";
 
 export interface ConnectionOptions {
   /** The WebSocket URL, asked for on every (re)connect: IoT URLs are presigned afresh each time. */
@@ -21,11 +15,18 @@ export interface ConnectionOptions {
   /** What the URL points at, for messages: "AWS IoT Core at xxxx-ats.iot...". */
   target: string;
   clientId: string;
+  /** Local mode's embedded broker wants a password (user name `pulumi-live`). */
+  password?: string;
   key: Buffer;
   presenceTopic: string;
   responseTopic: string;
   /** How long to wait for the retained presence after both SUBACKs when none came (ms). */
   presenceGraceMs?: number;
+  /**
+   * How long to wait for the session's repair when what the presence topic held could not be opened
+   * (ms): a serving session replaces it within its repair interval (1 s).
+   */
+  presenceRepairWaitMs?: number;
   reconnectPeriodMs?: number;
   /**
    * A connection that sent nothing for this long was frozen with its execution environment (a live one
@@ -44,8 +45,8 @@ export interface ConnectionOptions {
  * It tracks the serving session's presence and routes replies to pending requests by request id.
  */
 export class Connection {
-  /** The online session, or undefined when none is (as of the last settled connection). */
-  presence: PresenceMessage | undefined;
+  /** What the presence topic says, as far as this connection knows (see `nextKnownPresence`). */
+  private known: PresenceMessage | undefined;
   /** The last connection or subscription error, to explain a failure. */
   lastError: Error | undefined;
   /** Successful connects so far, for diagnostics. */
@@ -56,13 +57,16 @@ export class Connection {
   private readonly presenceListeners = new Set<() => void>();
   private readonly warn: (message: string) => void;
   private readonly graceMs: number;
+  private readonly repairWaitMs: number;
   /** Settles once the current connection is subscribed and presence is known. */
   private ready: Promise<void> | undefined;
   private markReady!: () => void;
   private isReady = false;
   /** Presence frames or clears seen on the current connection. */
   private presenceSeen = false;
-  private presenceWaiter: (() => void) | undefined;
+  /** Unopenable payloads seen on the presence topic of the current connection. */
+  private garbageSeen = false;
+  private presenceWaiter: ((garbage: boolean) => void) | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
   private lastSentAt = 0;
@@ -73,6 +77,7 @@ export class Connection {
     this.reassembler = new Reassembler(options.key);
     this.warn = options.warn ?? ((message) => console.error(`[pulumi-live] ${message}`));
     this.graceMs = options.presenceGraceMs ?? 150;
+    this.repairWaitMs = options.presenceRepairWaitMs ?? 1500;
     this.now = options.now ?? Date.now;
     this.staleAfterMs = options.staleAfterMs ?? KEEPALIVE_SECONDS * 1250;
     this.resetReady();
@@ -81,6 +86,7 @@ export class Connection {
     this.client = new MqttClient(() => this.openStream(), {
       protocolVersion: 4, // MQTT 3.1.1: what aedes and IoT Core both speak
       clientId: options.clientId,
+      ...(options.password !== undefined ? { username: "pulumi-live", password: options.password } : {}),
       clean: true,
       keepalive: KEEPALIVE_SECONDS,
       reconnectPeriod: options.reconnectPeriodMs ?? 300,
@@ -96,6 +102,11 @@ export class Connection {
     });
     this.client.on("message", (topic, payload) => this.onMessage(topic, payload));
     this.client.on("packetsend", () => (this.lastSentAt = this.now()));
+  }
+
+  /** The session online (maybe draining), or undefined when none is (as of the last settled connection). */
+  get presence(): PresenceMessage | undefined {
+    return this.known?.online ? this.known : undefined;
   }
 
   /** Resolves once connected, subscribed and presence is known; bounded by `timeoutMs`. */
@@ -185,6 +196,7 @@ export class Connection {
   private async onConnect(): Promise<void> {
     this.connects++;
     this.presenceSeen = false;
+    this.garbageSeen = false;
     try {
       // Both SUBSCRIBEs go out at once, presence first: its retained message then usually arrives before
       // the second SUBACK, and no grace is spent.
@@ -198,9 +210,19 @@ export class Connection {
       return; // stays not ready: the invocation fails with the reason once its wait runs out
     }
     if (!this.presenceSeen) {
+      // Unopenable garbage on the topic (anyone who may publish there can leave some) is no answer: the
+      // session replaces it soon, so wait for that rather than report no session.
+      const started = this.now();
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.graceMs);
-        this.presenceWaiter = () => {
+        let timer: NodeJS.Timeout;
+        const arm = (): void => {
+          clearTimeout(timer);
+          const limit = this.garbageSeen ? this.repairWaitMs : this.graceMs;
+          timer = setTimeout(resolve, Math.max(0, started + limit - this.now()));
+        };
+        arm();
+        this.presenceWaiter = (garbage) => {
+          if (garbage) return arm();
           clearTimeout(timer);
           resolve();
         };
@@ -229,12 +251,15 @@ export class Connection {
   private onMessage(topic: string, payload: Buffer): void {
     try {
       if (topic === this.options.presenceTopic) {
-        // An empty retained payload is how a session clears its presence.
-        const message = payload.length === 0 ? undefined : this.reassembler.push(topic, payload);
-        if (payload.length > 0 && message?.type !== "presence") return;
+        const reading = readPresence(this.reassembler, topic, payload);
+        if (reading.kind === "garbage") {
+          this.garbageSeen = true;
+          this.presenceWaiter?.(true);
+          return;
+        }
         this.presenceSeen = true;
-        this.setPresence(message?.type === "presence" && message.online ? message : undefined);
-        this.presenceWaiter?.();
+        this.setPresence(nextKnownPresence(this.known, reading));
+        this.presenceWaiter?.(false);
         return;
       }
       if (topic !== this.options.responseTopic) return;
@@ -249,7 +274,8 @@ export class Connection {
   }
 
   private setPresence(presence: PresenceMessage | undefined): void {
-    this.presence = presence;
+    if (presence === this.known) return;
+    this.known = presence;
     for (const listener of this.presenceListeners) listener();
   }
 }

@@ -1,6 +1,15 @@
 import { encodeMessage, type ErrorMessage, type RequestMessage, type ResponseMessage } from "../protocol";
-import type { Connection, Reply } from "./connection";
+import type { Connection } from "./connection";
+import {
+  exchangeTransition,
+  initialExchange,
+  type ExchangeEffect,
+  type ExchangeEvent,
+  type ExchangeFailure,
+} from "./exchange-state";
 import { RelayError } from "./relay-error";
+
+export type { Reply } from "./exchange-state";
 
 export interface ExchangeOptions {
   connection: Connection;
@@ -26,148 +35,101 @@ export interface ExchangeOptions {
 /**
  * One request's round trip: publish, wait (bounded) for the session's ack, resend with the environment if
  * asked, then wait for the response until the deadline. Fails at once when the session goes away.
- * Replies are matched by request id; duplicates and late replies are ignored.
+ * Replies are matched by request id; duplicates and late replies are ignored. The decisions are
+ * `exchangeTransition`'s; this function runs the timers and the publishes.
  */
 export function exchange(options: ExchangeOptions): Promise<ResponseMessage | ErrorMessage> {
   const { connection, request, stack, functionId } = options;
   const session = `The pulumi-live session serving stack "${stack}"`;
-  return new Promise((resolve, reject) => {
-    let ackTimer: NodeJS.Timeout | undefined;
-    let acked = false;
-    let withEnvironment = request.environment !== undefined;
-    let done = false;
+  const failure = (code: ExchangeFailure, target: string, detail?: string): Error => {
+    switch (code) {
+      case "NoSession":
+        return options.noSession();
+      case "NoAck":
+        return new RelayError(
+          "NoAck",
+          `${session} (session ${target}) did not acknowledge request ${request.requestId} for function ` +
+            `${functionId} within ${options.ackTimeoutMs} ms. Check that \`npx pulumi-live serve\` is still ` +
+            `running and connected, and look at its output.`,
+        );
+      case "SessionEnded":
+        return new RelayError(
+          "SessionEnded",
+          `${session} stopped before function ${functionId} answered request ${request.requestId}. ` +
+            `Start it again in your project folder: npx pulumi-live serve`,
+        );
+      case "Timeout":
+        return new RelayError(
+          "Timeout",
+          `${session} did not return the result of request ${request.requestId} for function ${functionId} ` +
+            `before the function's timeout.`,
+        );
+      case "PublishFailed":
+        return new RelayError(
+          "PublishFailed",
+          `Could not publish request ${request.requestId} to ${options.topic}: ${detail}. ` +
+            `Check the function's IoT permissions, or redeploy it with \`pulumi up\`.`,
+        );
+    }
+  };
 
-    const finish = (error: Error | undefined, outcome?: ResponseMessage | ErrorMessage): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(ackTimer);
-      clearTimeout(responseTimer);
-      stopReplies();
-      stopPresence();
-      if (error) reject(error);
-      else resolve(outcome!);
+  return new Promise((resolve, reject) => {
+    let state = initialExchange(options.sessionId, request.environment !== undefined);
+    let ackTimer: NodeJS.Timeout | undefined;
+
+    const apply = (event: ExchangeEvent): void => {
+      const target = state.target;
+      const step = exchangeTransition(state, event, connection.presence, functionId);
+      state = step.state;
+      for (const effect of step.effects) perform(effect, target);
+      if (state.phase === "done") {
+        clearTimeout(ackTimer);
+        clearTimeout(responseTimer);
+        stopReplies();
+        stopPresence();
+      }
+    };
+
+    const perform = (effect: ExchangeEffect, target: string): void => {
+      switch (effect.kind) {
+        case "send": {
+          const message: RequestMessage = { ...request, sessionId: effect.sessionId };
+          if (effect.environment) message.environment = options.environment;
+          send(message);
+          return;
+        }
+        case "acked":
+          clearTimeout(ackTimer);
+          return;
+        case "environment-delivered":
+          options.onEnvironmentDelivered?.(effect.sessionId);
+          return;
+        case "answer":
+          resolve(effect.reply);
+          return;
+        case "fail":
+          reject(failure(effect.failure, target, effect.detail));
+          return;
+      }
     };
 
     const send = (message: RequestMessage): void => {
       clearTimeout(ackTimer);
-      ackTimer = setTimeout(
-        () =>
-          finish(
-            new RelayError(
-              "NoAck",
-              `${session} did not answer request ${request.requestId} for function ${functionId} within ` +
-                `${options.ackTimeoutMs} ms. Check that \`npx pulumi-live serve\` is still running and connected, ` +
-                `and look at its output.`,
-            ),
-          ),
-        options.ackTimeoutMs,
-      );
+      ackTimer = setTimeout(() => apply({ kind: "ack-timeout" }), options.ackTimeoutMs);
       connection
         .publish(options.topic, encodeMessage(options.key, options.topic, message))
-        .catch((error: Error) =>
-          finish(
-            new RelayError(
-              "PublishFailed",
-              `Could not publish request ${request.requestId} to ${options.topic}: ${error.message}. ` +
-                `Check the function's IoT permissions, or redeploy it with \`pulumi up\`.`,
-            ),
-          ),
-        );
-    };
-
-    /** The session the request is addressed to: the one online when it was sent, or the one after. */
-    let target = options.sessionId;
-    let redirected = false;
-    /** The session online that takes new requests for this function, if any (a draining one does not). */
-    const serving = () => {
-      const presence = connection.presence;
-      const takes = presence && !presence.draining;
-      return takes && (presence.functions.length === 0 || presence.functions.includes(functionId))
-        ? presence
-        : undefined;
-    };
-    /**
-     * After a redirect: once a newer session is online, the request goes to it, with the environment.
-     * While the presence still names the redirecting session, the newer one's announcement is on its way
-     * (a takeover); if nobody takes new requests (stopping, or gone), the request fails as having no
-     * session, so the relay's fallback can run.
-     */
-    const followRedirect = (): void => {
-      const next = serving();
-      if (next?.sessionId === target) return;
-      if (!next) {
-        finish(options.noSession());
-        return;
-      }
-      target = next.sessionId;
-      redirected = false;
-      withEnvironment = true;
-      send({ ...request, sessionId: target, environment: options.environment });
-    };
-
-    const onReply = (reply: Reply): void => {
-      if (reply.type === "ack") {
-        if (acked) return;
-        if (reply.redirect) {
-          // The session closed or was taken over without running it: the next one will.
-          if (reply.sessionId !== target) return;
-          redirected = true;
-          followRedirect();
-          return;
-        }
-        if (reply.needEnvironment) {
-          // Once resent with the environment, a redelivered copy of the first ack is just a duplicate.
-          if (withEnvironment) return;
-          withEnvironment = true;
-          send({ ...request, environment: options.environment });
-          return;
-        }
-        acked = true;
-        clearTimeout(ackTimer);
-        if (withEnvironment) options.onEnvironmentDelivered?.(target);
-        return;
-      }
-      // A quick answer comes without an ack (the session saves a publish): it acknowledges all the same.
-      if (withEnvironment && !acked) options.onEnvironmentDelivered?.(target);
-      finish(undefined, reply);
-    };
-
-    const onPresence = (): void => {
-      // The session this request went to, even draining, still answers what it started.
-      if (connection.presence?.sessionId === target) {
-        if (redirected) followRedirect();
-        return;
-      }
-      const presence = serving();
-      if (presence) {
-        // A newer session took over: the one this request went to answers what it started, or
-        // redirects what it did not.
-        if (redirected) followRedirect();
-        return;
-      }
-      finish(
-        new RelayError(
-          "SessionEnded",
-          `${session} stopped before function ${functionId} answered request ${request.requestId}. ` +
-            `Start it again in your project folder: npx pulumi-live serve`,
-        ),
-      );
+        .catch((error: Error) => apply({ kind: "publish-failed", message: error.message }));
     };
 
     const responseTimer = setTimeout(
-      () =>
-        finish(
-          new RelayError(
-            "Timeout",
-            `${session} did not return the result of request ${request.requestId} for function ${functionId} ` +
-              `before the function's timeout.`,
-          ),
-        ),
+      () => apply({ kind: "response-timeout" }),
       Math.max(0, options.responseBy - Date.now()),
     );
     // Listen before publishing: an answer can be faster than the publish callback.
-    const stopReplies = connection.expect(request.requestId, onReply);
-    const stopPresence = connection.onPresence(onPresence);
+    const stopReplies = connection.expect(request.requestId, (reply) => apply({ kind: "reply", reply }));
+    const stopPresence = connection.onPresence(() =>
+      apply({ kind: "presence", presence: connection.presence }),
+    );
     send(request);
   });
 }

@@ -90,7 +90,8 @@ export function createRelay(config: StubConfig, options: RelayOptions = {}): Rel
             credentials: credentialsFromEnv(env),
           }),
     target: broker.kind === "url" ? `the MQTT broker at ${broker.url}` : `AWS IoT Core at ${broker.endpoint}`,
-    clientId: clientId(config.clientPrefix, "stub", envId),
+    clientId: clientId(config.clientPrefix, envId),
+    password: broker.kind === "url" ? broker.password : undefined,
     key: config.key,
     presenceTopic: topics.presence,
     responseTopic,
@@ -168,7 +169,10 @@ export function createRelay(config: StubConfig, options: RelayOptions = {}): Rel
       return await relay(event, context);
     } catch (error) {
       if (!(error instanceof RelayError)) throw error;
-      const unreachable = error.code === "NoSession" || error.code === "NoConnection";
+      // A session named by the presence that does not acknowledge is as good as none: it may be a replayed
+      // capture of an old presence, or gone without its last will yet.
+      const unreachable =
+        error.code === "NoSession" || error.code === "NoConnection" || error.code === "NoAck";
       if (!unreachable || !config.fallback) return relayFailure(event, error);
       let fallback: LambdaHandler;
       try {

@@ -1,7 +1,16 @@
+import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { generateKey, clientIdPrefix, STUB_ENV, topicPrefix, functionId, clientId } from "../../protocol";
+import {
+  generateKey,
+  clientIdPrefix,
+  STUB_ENV,
+  topicPrefix,
+  functionId,
+  clientId,
+  type StackNamespace,
+} from "../../protocol";
 import { STUB_BUNDLE } from "../../core/names";
-import { startBroker } from "../local/broker";
+import { BROKER_USER, startBroker } from "../local/broker";
 import { LocalFunction } from "../local/environments";
 import { startGateway } from "../local/gateway";
 import type { Invoker } from "../local/invoker";
@@ -33,6 +42,8 @@ export interface LocalServer {
   /** The run's session key and topic prefix (tests speak the protocol with them). */
   key: Buffer;
   prefix: string;
+  /** The embedded broker's password for this run (user name `pulumi-live`); none with `--broker`. */
+  brokerPassword?: string;
   session: Session;
   pool: WorkerPool;
   builders: Map<string, LocalBuilder>;
@@ -93,8 +104,16 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
     const project = plan?.project.name ?? path.basename(options.cwd);
     const stack = plan?.project.stack ?? "local";
     const region = plan?.region ?? "us-east-1";
-    const prefix = topicPrefix(project, stack);
-    const clientPrefix = clientIdPrefix(project, stack);
+    // A namespace of its own per run, as a deployed stack has one per `Session`.
+    const namespace: StackNamespace = {
+      organization: "local",
+      project,
+      stack,
+      id: randomBytes(6).toString("hex"),
+    };
+    const prefix = topicPrefix(namespace);
+    // The embedded broker lets in only this run's session and stubs.
+    const brokerSecret = options.broker ? undefined : randomBytes(24).toString("base64url");
 
     const { builders, served, pool, recorder, inspector } = await startLocalRuntime({
       functions: functions.map((fn) => ({ ...fn, functionId: functionId(fn.name) })),
@@ -110,7 +129,7 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
     });
     const broker = options.broker
       ? { url: options.broker, close: async () => undefined }
-      : await startBroker({});
+      : await startBroker({ password: brokerSecret, prefix });
     cleanup.push(() => broker.close());
 
     const session = new Session({
@@ -122,8 +141,12 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
       recorder,
       connect: (will, suffix) =>
         MqttConnection.connect({
-          target: { kind: "broker", url: broker.url },
-          clientId: clientId(clientPrefix, "cli", suffix),
+          target: {
+            kind: "broker",
+            url: broker.url,
+            ...(brokerSecret ? { username: BROKER_USER, password: brokerSecret } : {}),
+          },
+          clientId: clientId(clientIdPrefix(namespace, "session"), suffix),
           will,
           onStatus: (s) =>
             reporter.status({ message: `broker connection ${s.state}${s.detail ? `: ${s.detail}` : ""}` }),
@@ -148,9 +171,10 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
           [STUB_ENV.prefix]: prefix,
           [STUB_ENV.functionId]: functionId(fn.name),
           [STUB_ENV.key]: key.toString("base64"),
-          [STUB_ENV.clientPrefix]: clientPrefix,
+          [STUB_ENV.clientPrefix]: clientIdPrefix(namespace, "stub"),
           [STUB_ENV.stack]: `${project}/${stack}`,
           [STUB_ENV.brokerUrl]: broker.url,
+          ...(brokerSecret ? { [STUB_ENV.brokerSecret]: brokerSecret } : {}),
         },
       });
       cleanup.push(() => local.close());
@@ -210,6 +234,7 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
       broker: broker.url,
       key,
       prefix,
+      brokerPassword: brokerSecret,
       session,
       pool,
       builders,

@@ -133,7 +133,7 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
       connect: async (will, suffix) => {
         connection = await MqttConnection.connect({
           target: { kind: "iot", endpoint: recorded.endpoint, region: recorded.region, credentials },
-          clientId: clientId(recorded.clientPrefix, "cli", suffix),
+          clientId: clientId(recorded.sessionClientPrefix, suffix),
           will,
           keepAliveSeconds: options.keepAliveSeconds ?? 30,
           adjustConfig,

@@ -53,7 +53,7 @@ async function readPresence(
   await credentials.get();
   const connection = await MqttConnection.connect({
     target: { kind: "iot", endpoint: session.endpoint, region: session.region, credentials },
-    clientId: clientId(session.clientPrefix, "cli", `status-${randomBytes(4).toString("hex")}`),
+    clientId: clientId(session.sessionClientPrefix, `status-${randomBytes(4).toString("hex")}`),
     adjustConfig: options.adjustConfig ?? iotUrlOverride(options.env),
   });
   try {

@@ -9,8 +9,12 @@ const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 /** What the stack's `Session` component recorded. */
 export interface StackSession {
   key: Buffer;
+  organization: string;
+  namespaceId: string;
+  /** Topic prefix: `pulumi-live/<organization>/<project>/<stack>/<namespace id>`. */
   prefix: string;
-  clientPrefix: string;
+  /** Client id prefix of serving sessions: what `serve` and `status` connect with. */
+  sessionClientPrefix: string;
   endpoint: string;
   region: string;
   project: string;
@@ -99,26 +103,31 @@ export function parseStackExport(json: string, stackLabel: string): ParsedStack 
   if (sessionResource) {
     const out = decodeSecrets(sessionResource.outputs ?? {}) as Record<string, unknown>;
     const what = `The Session component (${sessionResource.urn})`;
-    const keyText = str(out, "key", problems, what);
+    const protocolVersion = typeof out.protocolVersion === "number" ? out.protocolVersion : 0;
+    // Another version records other fields: say which versions differ rather than list what is missing.
+    const found = protocolVersion === PROTOCOL_VERSION ? problems : [];
+    const keyText = str(out, "key", found, what);
     let key: Buffer = Buffer.alloc(0);
     try {
       if (keyText) key = parseKey(keyText);
     } catch (error) {
-      problems.push(`${what} has an invalid key: ${(error as Error).message}`);
+      found.push(`${what} has an invalid key: ${(error as Error).message}`);
     }
     session = {
       key,
-      prefix: str(out, "prefix", problems, what),
-      clientPrefix: str(out, "clientPrefix", problems, what),
-      endpoint: str(out, "endpoint", problems, what),
-      region: str(out, "region", problems, what),
+      organization: str(out, "organization", found, what),
+      namespaceId: str(out, "namespaceId", found, what),
+      prefix: str(out, "prefix", found, what),
+      sessionClientPrefix: str(out, "sessionClientPrefix", found, what),
+      endpoint: str(out, "endpoint", found, what),
+      region: str(out, "region", found, what),
       project: typeof out.project === "string" ? out.project : names.project,
       stack: typeof out.stack === "string" ? out.stack : names.stack,
-      protocolVersion: typeof out.protocolVersion === "number" ? out.protocolVersion : 0,
+      protocolVersion,
     };
-    if (session.protocolVersion !== PROTOCOL_VERSION) {
+    if (protocolVersion !== PROTOCOL_VERSION) {
       problems.push(
-        `the stack was deployed with protocol version ${session.protocolVersion} and this pulumi-live speaks ` +
+        `the stack was deployed with protocol version ${protocolVersion} and this pulumi-live speaks ` +
           `version ${PROTOCOL_VERSION}: use the same pulumi-live version for pulumi up and serve`,
       );
     }

@@ -12,23 +12,62 @@ export interface LocalBroker {
   close(): Promise<void>;
 }
 
+export interface LocalBrokerOptions {
+  port?: number;
+  /** Told of every message a client publishes (benchmarks count publishes per invocation with it). */
+  onPublish?: (topic: string, bytes: number) => void;
+  /**
+   * The password every client must connect with (user name {@link BROKER_USER}): local mode makes one per
+   * run and gives it to its session and its stubs only. Without it any local process may connect.
+   */
+  password?: string;
+  /** When set, clients may publish and subscribe only under `<prefix>/`: the stack's topics. */
+  prefix?: string;
+  /** Largest retained message kept (bytes); larger ones are refused. @default 16 KB */
+  maxRetainedBytes?: number;
+}
+
+/** The user name local mode's clients connect with. */
+export const BROKER_USER = "pulumi-live";
+
 /** WebSocket subprotocols MQTT clients ask for: mqtt.js and aws-crt send `mqtt`, older clients `mqttv3.1`. */
 const MQTT_PROTOCOLS = ["mqtt", "mqttv3.1"];
 
+/** MQTT 3.1.1 CONNACK return code 4: bad user name or password. */
+const BAD_CREDENTIALS = 4;
+
 /**
  * Starts the local mode's MQTT broker (aedes, in memory: retained messages and last wills work as on a
- * real broker) over WebSocket.
+ * real broker) over WebSocket. A browser's WebSocket always sends `Origin`; MQTT clients do not: a
+ * handshake with one is refused, so no web page can reach the broker.
  */
-export async function startBroker(
-  options: {
-    port?: number;
-    /** Told of every message a client publishes (benchmarks count publishes per invocation with it). */
-    onPublish?: (topic: string, bytes: number) => void;
-  } = {},
-): Promise<LocalBroker> {
+export async function startBroker(options: LocalBrokerOptions = {}): Promise<LocalBroker> {
   // aedes is an ES module; this package compiles to CommonJS.
   const { Aedes } = await import("aedes");
-  const broker = await Aedes.createBroker();
+  const { password, prefix } = options;
+  const maxRetained = options.maxRetainedBytes ?? 16 * 1024;
+  const inStack = (topic: string) => prefix === undefined || topic.startsWith(`${prefix}/`);
+  const broker = await Aedes.createBroker({
+    authenticate: (_client, username, given, done) => {
+      if (password === undefined) return done(null, true);
+      const ok = username === BROKER_USER && given !== undefined && given.toString("utf8") === password;
+      if (ok) return done(null, true);
+      const error = Object.assign(new Error("bad user name or password"), { returnCode: BAD_CREDENTIALS });
+      return done(error, false);
+    },
+    authorizePublish: (_client, packet, done) => {
+      if (!inStack(packet.topic)) return done(new Error(`publishing to ${packet.topic} is not allowed`));
+      if (packet.retain && packet.payload.length > maxRetained) {
+        return done(new Error(`retained message over ${maxRetained} bytes on ${packet.topic}`));
+      }
+      done(null);
+    },
+    authorizeSubscribe: (_client, subscription, done) => {
+      if (!inStack(subscription.topic))
+        return done(new Error(`subscribing to ${subscription.topic} is not allowed`));
+      done(null, subscription);
+    },
+  });
   const onPublish = options.onPublish;
   if (onPublish) {
     // aedes also emits its own $SYS messages here, with no client.
@@ -40,6 +79,7 @@ export async function startBroker(
     host: "127.0.0.1",
     port: options.port ?? 0,
     handleProtocols: (protocols) => MQTT_PROTOCOLS.find((p) => protocols.has(p)) ?? false,
+    verifyClient: (info: { origin?: string }) => !info.origin,
   });
   wss.on("connection", (socket, request) => {
     const stream = mqttStream(socket);

@@ -106,6 +106,28 @@ function localHost(host: string | undefined): boolean {
 }
 
 /**
+ * Why a request comes from a web page of another site, or undefined when it does not. Browsers say where
+ * a request comes from (`Sec-Fetch-Site`, and `Origin` on anything but a plain GET); curl and the AWS SDK
+ * send neither. Without this, any web page open in a browser on this machine could run handlers with a
+ * form or a fetch. Pages served from this machine (any port of a loopback name: a front end's dev server,
+ * say) are let through: a local process can call the gateway with curl anyway.
+ */
+export function crossSite(headers: IncomingMessage["headers"]): string | undefined {
+  const site = headers["sec-fetch-site"];
+  if (site === "cross-site") return `Sec-Fetch-Site: ${site}`;
+  const origin = headers.origin;
+  if (origin === undefined) return undefined;
+  let host = "";
+  try {
+    const url = new URL(origin);
+    if (url.protocol === "http:" || url.protocol === "https:") host = url.hostname;
+  } catch {
+    // "null" (a sandboxed page, a file) or anything else that is not a URL: not this machine's page
+  }
+  return host && localHost(host) ? undefined : `Origin: ${origin}`;
+}
+
+/**
  * The local mode's HTTP front door on 127.0.0.1: the Lambda Invoke API (so `@aws-sdk/client-lambda`
  * works with `endpoint` set to it), local AWS APIs (SQS), `/{function}/...` turned into the event of the
  * front door the function imitates, and `/{api}/...` routed as the program's HTTP API routes it.
@@ -127,6 +149,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       record({ kind: "http", name: "", status: 403 });
       sendJson(res, 403, {
         message: `Host "${req.headers.host ?? ""}" is not served: call http://127.0.0.1:${listeningPort()}/ or http://localhost:${listeningPort()}/.`,
+      });
+      return;
+    }
+    const foreign = crossSite(req.headers);
+    if (foreign) {
+      record({ kind: "http", name: "", status: 403, error: `cross-site request (${foreign})` });
+      req.resume();
+      sendJson(res, 403, {
+        message: `Cross-site requests are not served (${foreign}): call the gateway from curl, an AWS SDK or a page of this machine.`,
       });
       return;
     }

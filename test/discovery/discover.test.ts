@@ -7,7 +7,7 @@ import { FUNCTION_TYPE } from "../../core/names";
 import { stackExportArgs } from "../../cli/discovery/pulumi-cli";
 import { decodeSecrets } from "../../cli/discovery/stack-export";
 import { demoProject, fakePulumi, writeExports, PULUMI_FAILURES, type FakeBehaviour } from "./fake-pulumi";
-import { FIXTURE_KEY } from "./write-export";
+import { FIXTURE_KEY, FIXTURE_NAMESPACE_ID } from "./write-export";
 
 let fixtures: { live: string; off: string };
 let dir: string;
@@ -46,13 +46,15 @@ test("reads the session and every live function from the stack export", async (t
     { ...stack.session, key: stack.session.key.toString("base64") },
     {
       key: FIXTURE_KEY,
-      prefix: "pulumi-live/pulumi-live-demo/dev",
-      clientPrefix: "pulumi-live-ba6ac0b1b603-",
+      organization: "acme",
+      namespaceId: FIXTURE_NAMESPACE_ID,
+      prefix: `pulumi-live/acme/pulumi-live-demo/dev/${FIXTURE_NAMESPACE_ID}`,
+      sessionClientPrefix: "pulumi-live-155a5a236ed0-cli-",
       endpoint: "a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com",
       region: "eu-west-1",
       project: "pulumi-live-demo",
       stack: "dev",
-      protocolVersion: 1,
+      protocolVersion: 2,
     },
   );
   t.deepEqual(

@@ -169,7 +169,7 @@ export function registerLoopTests(
     const ids = new Set(results.map((r) => r.json.requestId));
     t.is(ids.size, 50);
     for (const [i, r] of results.entries()) {
-      t.is(r.out.FunctionError, undefined);
+      t.is(r.out.FunctionError, undefined, JSON.stringify(r.json));
       t.is(
         r.json.sha256,
         createHash("sha256")
@@ -230,6 +230,9 @@ export function registerLoopTests(
       const client = await mqtt.connectAsync(world.server.broker, {
         protocolVersion: 4,
         clientId: `test-${envId}`,
+        ...(world.server.brokerPassword
+          ? { username: "pulumi-live", password: world.server.brokerPassword }
+          : {}),
       });
       t.teardown(() => client.endAsync());
       const reassembler = new Reassembler(world.server.key);

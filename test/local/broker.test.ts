@@ -2,10 +2,13 @@ import test from "ava";
 import { once } from "node:events";
 import { connectAsync, type MqttClient } from "mqtt";
 import WebSocket from "ws";
-import { startBroker, type LocalBroker } from "../../cli/local/broker";
+import { BROKER_USER, startBroker, type LocalBroker, type LocalBrokerOptions } from "../../cli/local/broker";
 
-async function broker(t: { teardown(fn: () => Promise<void>): void }): Promise<LocalBroker> {
-  const started = await startBroker();
+async function broker(
+  t: { teardown(fn: () => Promise<void>): void },
+  options: LocalBrokerOptions = {},
+): Promise<LocalBroker> {
+  const started = await startBroker(options);
   t.teardown(() => started.close());
   return started;
 }
@@ -99,4 +102,61 @@ test("sends each MQTT packet to a WebSocket client as one WebSocket message", as
   t.is(received()[0] >> 4, 3); // PUBLISH
   // Each piece in a message of its own would cost a socket write each (ws writes header and data).
   t.is(messages.length, 1);
+});
+
+/** Resolves with how a connection attempt ended: "connected", or the error's message. */
+async function attempt(url: string, options: object = {}): Promise<string> {
+  try {
+    const c = await connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
+    await c.endAsync(true);
+    return "connected";
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+test("with a password, only clients that give it connect", async (t) => {
+  const b = await broker(t, { password: "per-run-secret" });
+  t.is(await attempt(b.url, { username: BROKER_USER, password: "per-run-secret" }), "connected");
+  t.not(await attempt(b.url), "connected");
+  t.not(await attempt(b.url, { username: BROKER_USER, password: "guess" }), "connected");
+  t.not(await attempt(b.url, { username: "someone", password: "per-run-secret" }), "connected");
+});
+
+test("a browser's WebSocket (it always sends Origin) is refused", async (t) => {
+  const b = await broker(t);
+  for (const origin of ["https://evil.example", "http://127.0.0.1:3000", "null"]) {
+    const socket = new WebSocket(b.url, ["mqtt"], { origin });
+    const [request, response] = (await once(socket, "unexpected-response")) as [
+      { destroy(): void },
+      { statusCode: number },
+    ];
+    t.is(response.statusCode, 401, origin);
+    request.destroy();
+  }
+  t.is(await attempt(b.url), "connected");
+});
+
+test("clients stay within the stack's topics, and retained messages are capped in size", async (t) => {
+  const b = await broker(t, { prefix: "pulumi-live/o/p/s/id", maxRetainedBytes: 1024 });
+  const topic = "pulumi-live/o/p/s/id/presence";
+  const c = await client(t, b.url);
+  await c.publishAsync(topic, Buffer.alloc(1024, 1), { qos: 1, retain: true });
+  // Over the cap, or outside the stack: aedes refuses by closing the connection.
+  for (const [where, size] of [
+    [topic, 1025],
+    ["elsewhere/presence", 10],
+  ] as const) {
+    const other = await client(t, b.url);
+    const closed = new Promise<void>((resolve) => other.once("close", () => resolve()));
+    other.publish(where, Buffer.alloc(size), { qos: 1, retain: true });
+    await closed;
+  }
+  const sub = await client(t, b.url);
+  const message = nextMessage(sub);
+  await sub.subscribeAsync(topic, { qos: 1 });
+  t.is((await message).payload.length, 1024);
+  const wildcard = await client(t, b.url);
+  const granted = await wildcard.subscribeAsync("#", { qos: 1 }).catch((error: Error) => error);
+  t.true(granted instanceof Error || granted.every((g) => g.qos === 128), JSON.stringify(granted));
 });

@@ -236,6 +236,61 @@ test("requests addressed to another host name are refused (DNS rebinding)", asyn
   t.is(await status(`localhost:${gateway.port}`), 200);
 });
 
+test("cross-site requests from a web page are refused; this machine's pages, curl and the AWS SDK are served", async (t) => {
+  const { gateway, client, echo, http } = await setup(t);
+  const origin = gateway.url;
+  // What a browser sends for a form POST or a fetch from another site, and for a plain link or GET.
+  const refused: [string, RequestInit][] = [
+    [
+      "form POST from another site",
+      {
+        method: "POST",
+        headers: { origin: "https://evil.example", "sec-fetch-site": "cross-site" },
+        body: "a=1",
+      },
+    ],
+    [
+      "fetch from another site, Origin only",
+      { method: "POST", headers: { origin: "https://evil.example" }, body: "{}" },
+    ],
+    ["GET from another site", { headers: { "sec-fetch-site": "cross-site" } }],
+    ["a sandboxed page", { method: "POST", headers: { origin: "null" } }],
+    ["a look-alike name", { method: "POST", headers: { origin: "http://localhost.evil.example" } }],
+  ];
+  for (const [what, init] of refused) {
+    const response = await fetch(`${gateway.url}/http/x`, init);
+    t.is(response.status, 403, what);
+    t.regex(((await response.json()) as { message: string }).message, /^Cross-site requests are not served/);
+    const invoke = await fetch(`${gateway.url}/2015-03-31/functions/echo/invocations`, {
+      ...init,
+      method: "POST",
+    });
+    t.is(invoke.status, 403, `${what} (Invoke API)`);
+  }
+  t.is(echo.calls.length + http.calls.length, 0);
+  const served: [string, RequestInit][] = [
+    [
+      "same-origin fetch",
+      { method: "POST", headers: { origin, "sec-fetch-site": "same-origin" }, body: "{}" },
+    ],
+    ["typed in the address bar", { headers: { "sec-fetch-site": "none" } }],
+    [
+      "a front end served on another port of this machine",
+      {
+        method: "POST",
+        headers: { origin: "http://localhost:5173", "sec-fetch-site": "same-site" },
+        body: "{}",
+      },
+    ],
+    ["curl", {}],
+  ];
+  for (const [what, init] of served) {
+    t.is((await fetch(`${gateway.url}/http/x`, init)).status, 201, what);
+  }
+  const result = await client.send(new InvokeCommand({ FunctionName: "echo", Payload: payload({ n: 1 }) }));
+  t.deepEqual(decode(result.Payload), { received: { n: 1 } });
+});
+
 test("HTTP API events carry the decoded path and plain query keys (issue 10, item 4)", async (t) => {
   const { gateway, http } = await setup(t);
   const got = await fetch(`${gateway.url}/http/caf%C3%A9/a%20b?constructor=1&__proto__=2&toString=3`);

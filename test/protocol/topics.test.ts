@@ -5,13 +5,40 @@ import {
   clientIdPrefix,
   functionId,
   sanitizeSegment,
+  stackNamePrefix,
   stackTopics,
   topicPrefix,
+  type StackNamespace,
 } from "../../protocol";
+
+const ns = (organization: string, project: string, stack: string, id = "0a1b2c3d4e5f"): StackNamespace => ({
+  organization,
+  project,
+  stack,
+  id,
+});
 
 test("safe names are kept as they are", (t) => {
   t.is(sanitizeSegment("my-app_1.0"), "my-app_1.0");
-  t.is(topicPrefix("shop", "dev"), "pulumi-live/shop/dev");
+  t.is(topicPrefix(ns("acme", "shop", "dev")), "pulumi-live/acme/shop/dev/0a1b2c3d4e5f");
+  t.is(stackNamePrefix(ns("acme", "shop", "dev")), "pulumi-live/acme/shop/dev");
+});
+
+test("two organizations, or two namespaces of one stack, never share a topic or a client id", (t) => {
+  const alice = ns("alice", "app", "dev");
+  const bob = ns("bob", "app", "dev");
+  const again = ns("alice", "app", "dev", "ffffffffffff");
+  const prefixes = [alice, bob, again].map(topicPrefix);
+  t.is(new Set(prefixes).size, 3);
+  for (const a of prefixes)
+    for (const b of prefixes) if (a !== b) t.false(`${a}/`.startsWith(`${b}/`), `${a} under ${b}`);
+  const clients = [alice, bob, again].flatMap((n) => [
+    clientIdPrefix(n, "stub"),
+    clientIdPrefix(n, "session"),
+  ]);
+  t.is(new Set(clients).size, 6);
+  // No client id prefix is a prefix of another: an IAM grant on `<prefix>*` covers exactly its own.
+  for (const a of clients) for (const b of clients) if (a !== b) t.false(a.startsWith(b), `${a} under ${b}`);
 });
 
 test("unsafe characters are replaced and a hash keeps names unique", (t) => {
@@ -33,16 +60,16 @@ test("long names are cut to 48 bytes and stay unique", (t) => {
 });
 
 test("stack topics are exact and within IoT Core's limits", (t) => {
-  const topics = stackTopics(topicPrefix("acme/shop", "org/dev"));
-  t.is(topics.prefix, "pulumi-live/acme_shop-d21b2cdf/org_dev-aeaf548f");
-  t.is(topics.presence, "pulumi-live/acme_shop-d21b2cdf/org_dev-aeaf548f/presence");
-  t.is(topics.requests, "pulumi-live/acme_shop-d21b2cdf/org_dev-aeaf548f/req/+");
-  t.is(topics.request("api"), "pulumi-live/acme_shop-d21b2cdf/org_dev-aeaf548f/req/api");
-  t.is(topics.response("api", "e1"), "pulumi-live/acme_shop-d21b2cdf/org_dev-aeaf548f/res/api/e1");
-  const worst = stackTopics(topicPrefix("p".repeat(300), "s/".repeat(200))).response(
-    "f".repeat(300),
-    "e".repeat(300),
-  );
+  const topics = stackTopics(topicPrefix(ns("acme", "acme/shop", "org/dev")));
+  const prefix = "pulumi-live/acme/acme_shop-d21b2cdf/org_dev-aeaf548f/0a1b2c3d4e5f";
+  t.is(topics.prefix, prefix);
+  t.is(topics.presence, `${prefix}/presence`);
+  t.is(topics.requests, `${prefix}/req/+`);
+  t.is(topics.request("api"), `${prefix}/req/api`);
+  t.is(topics.response("api", "e1"), `${prefix}/res/api/e1`);
+  const worst = stackTopics(
+    topicPrefix(ns("o+".repeat(300), "p".repeat(300), "s/".repeat(200), "#".repeat(100))),
+  ).response("f".repeat(300), "e".repeat(300));
   t.true(Buffer.byteLength(worst) <= 256);
   t.true(worst.split("/").length - 1 <= 7);
   t.notRegex(worst, /[+#$]/);
@@ -56,12 +83,14 @@ test("checkTopic names every rule a topic breaks", (t) => {
   );
 });
 
-test("client ids share a per-stack prefix and fit in 128 bytes", (t) => {
-  const prefix = clientIdPrefix("shop", "dev");
-  t.regex(prefix, /^pulumi-live-[0-9a-f]{12}-$/);
-  t.not(prefix, clientIdPrefix("shop", "prod"));
-  t.not(clientIdPrefix("a-b", "c"), clientIdPrefix("a", "b-c"));
-  t.is(clientId(prefix, "stub", "env1"), `${prefix}stub-env1`);
-  t.true(Buffer.byteLength(clientId(prefix, "cli", "s".repeat(500))) <= 128);
+test("client ids have a per-stack prefix per role and fit in 128 bytes", (t) => {
+  const stub = clientIdPrefix(ns("acme", "shop", "dev"), "stub");
+  const session = clientIdPrefix(ns("acme", "shop", "dev"), "session");
+  t.regex(stub, /^pulumi-live-[0-9a-f]{12}-stub-$/);
+  t.is(session, stub.replace(/stub-$/, "cli-"));
+  t.not(stub, clientIdPrefix(ns("acme", "shop", "prod"), "stub"));
+  t.not(clientIdPrefix(ns("o", "a-b", "c"), "stub"), clientIdPrefix(ns("o", "a", "b-c"), "stub"));
+  t.is(clientId(stub, "env1"), `${stub}env1`);
+  t.true(Buffer.byteLength(clientId(session, "s".repeat(500))) <= 128);
   t.is(functionId("my api"), sanitizeSegment("my api"));
 });

@@ -10,12 +10,13 @@ const scope = {
   partition: "aws",
   region: "eu-west-1",
   accountId: "123456789012",
-  prefix: "pulumi-live/demo/dev",
-  clientPrefix: "pulumi-live-0123456789ab-",
+  prefix: "pulumi-live/acme/demo/dev/0a1b2c3d4e5f",
+  stubClientPrefix: "pulumi-live-0123456789ab-stub-",
+  sessionClientPrefix: "pulumi-live-0123456789ab-cli-",
 };
 const iot = "arn:aws:iot:eu-west-1:123456789012";
 
-test("the stub's policy: its stack's clients, its own requests, responses and presence", (t) => {
+test("the stub's policy: its stack's stub clients only, its own requests, responses and presence", (t) => {
   t.deepEqual(stubPolicyDocument(scope, "api"), {
     Version: "2012-10-17",
     Statement: [
@@ -23,21 +24,21 @@ test("the stub's policy: its stack's clients, its own requests, responses and pr
         Sid: "Connect",
         Effect: "Allow",
         Action: ["iot:Connect"],
-        Resource: [`${iot}:client/pulumi-live-0123456789ab-*`],
+        Resource: [`${iot}:client/pulumi-live-0123456789ab-stub-*`],
       },
       {
         Sid: "PublishRequests",
         Effect: "Allow",
         Action: ["iot:Publish"],
-        Resource: [`${iot}:topic/pulumi-live/demo/dev/req/api`],
+        Resource: [`${iot}:topic/pulumi-live/acme/demo/dev/0a1b2c3d4e5f/req/api`],
       },
       {
         Sid: "SubscribeResponsesAndPresence",
         Effect: "Allow",
         Action: ["iot:Subscribe"],
         Resource: [
-          `${iot}:topicfilter/pulumi-live/demo/dev/res/api/*`,
-          `${iot}:topicfilter/pulumi-live/demo/dev/presence`,
+          `${iot}:topicfilter/pulumi-live/acme/demo/dev/0a1b2c3d4e5f/res/api/*`,
+          `${iot}:topicfilter/pulumi-live/acme/demo/dev/0a1b2c3d4e5f/presence`,
         ],
       },
       {
@@ -45,16 +46,16 @@ test("the stub's policy: its stack's clients, its own requests, responses and pr
         Effect: "Allow",
         Action: ["iot:Receive"],
         Resource: [
-          `${iot}:topic/pulumi-live/demo/dev/res/api/*`,
-          `${iot}:topic/pulumi-live/demo/dev/presence`,
+          `${iot}:topic/pulumi-live/acme/demo/dev/0a1b2c3d4e5f/res/api/*`,
+          `${iot}:topic/pulumi-live/acme/demo/dev/0a1b2c3d4e5f/presence`,
         ],
       },
     ],
   });
 });
 
-test("the policy while not live denies the function's own topics only", (t) => {
-  t.deepEqual(stubDisabledPolicyDocument(scope, "api"), {
+test("the policy while not live denies the function's own topics only, in every namespace of the stack", (t) => {
+  t.deepEqual(stubDisabledPolicyDocument({ ...scope, prefix: "pulumi-live/acme/demo/dev/*" }, "api"), {
     Version: "2012-10-17",
     Statement: [
       {
@@ -62,9 +63,9 @@ test("the policy while not live denies the function's own topics only", (t) => {
         Effect: "Deny",
         Action: ["iot:Publish", "iot:Subscribe", "iot:Receive"],
         Resource: [
-          `${iot}:topic/pulumi-live/demo/dev/req/api`,
-          `${iot}:topicfilter/pulumi-live/demo/dev/res/api/*`,
-          `${iot}:topic/pulumi-live/demo/dev/res/api/*`,
+          `${iot}:topic/pulumi-live/acme/demo/dev/*/req/api`,
+          `${iot}:topicfilter/pulumi-live/acme/demo/dev/*/res/api/*`,
+          `${iot}:topic/pulumi-live/acme/demo/dev/*/res/api/*`,
         ],
       },
     ],
@@ -79,7 +80,7 @@ test("the developer's policy: last will allowed, requests in, responses and reta
         Sid: "ConnectWithLastWill",
         Effect: "Allow",
         Action: ["iot:Connect"],
-        Resource: ["arn:aws-cn:iot:eu-west-1:123456789012:client/pulumi-live-0123456789ab-*"],
+        Resource: ["arn:aws-cn:iot:eu-west-1:123456789012:client/pulumi-live-0123456789ab-cli-*"],
         Condition: { "ForAllValues:StringEquals": { "iot:ConnectAttributes": ["LastWill"] } },
       },
       {
@@ -87,8 +88,8 @@ test("the developer's policy: last will allowed, requests in, responses and reta
         Effect: "Allow",
         Action: ["iot:Subscribe"],
         Resource: [
-          "arn:aws-cn:iot:eu-west-1:123456789012:topicfilter/pulumi-live/demo/dev/req/*",
-          "arn:aws-cn:iot:eu-west-1:123456789012:topicfilter/pulumi-live/demo/dev/presence",
+          "arn:aws-cn:iot:eu-west-1:123456789012:topicfilter/pulumi-live/acme/demo/dev/0a1b2c3d4e5f/req/*",
+          "arn:aws-cn:iot:eu-west-1:123456789012:topicfilter/pulumi-live/acme/demo/dev/0a1b2c3d4e5f/presence",
         ],
       },
       {
@@ -96,8 +97,8 @@ test("the developer's policy: last will allowed, requests in, responses and reta
         Effect: "Allow",
         Action: ["iot:Receive"],
         Resource: [
-          "arn:aws-cn:iot:eu-west-1:123456789012:topic/pulumi-live/demo/dev/req/*",
-          "arn:aws-cn:iot:eu-west-1:123456789012:topic/pulumi-live/demo/dev/presence",
+          "arn:aws-cn:iot:eu-west-1:123456789012:topic/pulumi-live/acme/demo/dev/0a1b2c3d4e5f/req/*",
+          "arn:aws-cn:iot:eu-west-1:123456789012:topic/pulumi-live/acme/demo/dev/0a1b2c3d4e5f/presence",
         ],
       },
       {
@@ -105,18 +106,33 @@ test("the developer's policy: last will allowed, requests in, responses and reta
         Effect: "Allow",
         Action: ["iot:Publish"],
         Resource: [
-          "arn:aws-cn:iot:eu-west-1:123456789012:topic/pulumi-live/demo/dev/res/*",
-          "arn:aws-cn:iot:eu-west-1:123456789012:topic/pulumi-live/demo/dev/presence",
+          "arn:aws-cn:iot:eu-west-1:123456789012:topic/pulumi-live/acme/demo/dev/0a1b2c3d4e5f/res/*",
+          "arn:aws-cn:iot:eu-west-1:123456789012:topic/pulumi-live/acme/demo/dev/0a1b2c3d4e5f/presence",
         ],
       },
       {
         Sid: "RetainPresence",
         Effect: "Allow",
         Action: ["iot:RetainPublish"],
-        Resource: ["arn:aws-cn:iot:eu-west-1:123456789012:topic/pulumi-live/demo/dev/presence"],
+        Resource: [
+          "arn:aws-cn:iot:eu-west-1:123456789012:topic/pulumi-live/acme/demo/dev/0a1b2c3d4e5f/presence",
+        ],
       },
     ],
   });
+});
+
+test("the stub may not connect as a session, nor the developer as a stub", (t) => {
+  const connect = (doc: { Statement: { Action: string[]; Resource: string[] }[] }) =>
+    doc.Statement.filter((s) => s.Action.includes("iot:Connect")).flatMap((s) => s.Resource);
+  const covers = (patterns: string[], id: string) =>
+    patterns.some((p) => p.endsWith("*") && `${iot}:client/${id}`.startsWith(p.slice(0, -1)));
+  const stub = connect(stubPolicyDocument(scope, "api"));
+  const developer = connect(developerPolicyDocument(scope));
+  t.true(covers(stub, `${scope.stubClientPrefix}0123456789ab`));
+  t.false(covers(stub, `${scope.sessionClientPrefix}0123456789ab`));
+  t.true(covers(developer, `${scope.sessionClientPrefix}0123456789ab`));
+  t.false(covers(developer, `${scope.stubClientPrefix}0123456789ab`));
 });
 
 test("no policy grants iot:* or Resource *", (t) => {

@@ -1,6 +1,6 @@
 import test from "ava";
 import * as pulumi from "@pulumi/pulumi";
-import { clientIdPrefix, topicPrefix } from "../../protocol/topics";
+import { clientIdPrefix, stackNamePrefix, topicPrefix } from "../../protocol/topics";
 import { LiveFunction } from "../../sdk";
 import { bundleHandler } from "../../sdk/bundle";
 import { Problems } from "../../sdk/errors";
@@ -13,13 +13,18 @@ import { archiveTexts, ensureStubBundle } from "./stub-bundle";
 // Mocks are process-global: every scenario here runs serially, each on its own stack.
 const root = process.cwd();
 const stub = ensureStubBundle().toString("utf8");
-const scope = (stack: string) => ({
-  partition: "aws",
-  region: REGION,
-  accountId: ACCOUNT,
-  prefix: topicPrefix("demo", stack),
-  clientPrefix: clientIdPrefix("demo", stack),
-});
+const namespace = (stack: string, id: string) => ({ organization: "acme", project: "demo", stack, id });
+/** The scope of a live stack, from the namespace id its `Session` made. */
+const scope = (stack: string, m: MockRun) => {
+  const ns = namespace(stack, m.outputsOf("pulumi-live-session").namespaceId as string);
+  return {
+    partition: "aws",
+    region: REGION,
+    accountId: ACCOUNT,
+    prefix: topicPrefix(ns),
+    stubClientPrefix: clientIdPrefix(ns, "stub"),
+  };
+};
 
 function realBundle(handler: string, format?: "cjs" | "esm"): Record<string, string> {
   const problems = new Problems();
@@ -54,19 +59,21 @@ test.serial("live: stub code, stub environment, IoT policy, description, liveTim
   t.is(api.inputs.timeout, 900);
   const key = m.outputsOf("pulumi-live-session").key as string;
   t.is(Buffer.from(key, "base64").length, 32);
+  const namespaceId = m.outputsOf("pulumi-live-session").namespaceId as string;
+  t.regex(namespaceId, /^[0-9a-f]{12}$/);
   t.deepEqual(unwrapSecrets(api.rawInputs.environment), {
     variables: {
       GREETING: "hi",
-      PULUMI_LIVE_PREFIX: "pulumi-live/demo/live",
+      PULUMI_LIVE_PREFIX: `pulumi-live/acme/demo/live/${namespaceId}`,
       PULUMI_LIVE_FUNCTION_ID: "api",
       PULUMI_LIVE_KEY: key,
-      PULUMI_LIVE_CLIENT_PREFIX: clientIdPrefix("demo", "live"),
+      PULUMI_LIVE_CLIENT_PREFIX: clientIdPrefix(namespace("live", namespaceId), "stub"),
       PULUMI_LIVE_STACK: "demo/live",
       PULUMI_LIVE_ENDPOINT: ENDPOINT,
     },
   });
   t.is(api.rawInputs.environment[pulumi.runtime.specialSigKey], pulumi.runtime.specialSecretSig);
-  t.deepEqual(JSON.parse(m.byName("api-iot").inputs.policy), stubPolicyDocument(scope("live"), "api"));
+  t.deepEqual(JSON.parse(m.byName("api-iot").inputs.policy), stubPolicyDocument(scope("live", m), "api"));
   t.is(m.byName("api-iot").inputs.role, m.byName("api-role").state.name);
 
   // fallback: the stub plus the real bundle (CommonJS, so the stub can require it) under fallback/.
@@ -113,7 +120,15 @@ test.serial(
     t.is(api.inputs.description, undefined);
     t.deepEqual(
       JSON.parse(m.byName("api-iot").inputs.policy),
-      stubDisabledPolicyDocument(scope("off"), "api"),
+      stubDisabledPolicyDocument(
+        {
+          partition: "aws",
+          region: REGION,
+          accountId: ACCOUNT,
+          prefix: `${stackNamePrefix({ organization: "acme", project: "demo", stack: "off" })}/*`,
+        },
+        "api",
+      ),
     );
     t.is(m.outputsOf("api").live, false);
 
@@ -126,7 +141,7 @@ test.serial(
     t.throws(() => m.byName("cron-role"), { message: "no resource named cron-role" });
     t.is(m.byType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").length, 1);
     t.is(m.byName("cron-iot").inputs.role, "shared-role");
-    t.deepEqual(JSON.parse(m.byName("cron-iot").inputs.policy), stubPolicyDocument(scope("off"), "cron"));
+    t.deepEqual(JSON.parse(m.byName("cron-iot").inputs.policy), stubPolicyDocument(scope("off", m), "cron"));
     t.is(cron.inputs.role, roleArn);
     t.is(m.outputsOf("cron").roleArn, roleArn);
   },
@@ -163,3 +178,22 @@ test.serial("toggling live keeps every URN (the Session aside)", async (t) => {
   );
   t.is(off.length, 10);
 });
+
+test.serial(
+  "upgrading keeps every URN: the live program registers what protocol version 1 did",
+  async (t) => {
+    const m = await run("upgrade", { live: "true" }, () => {
+      new LiveFunction("api", { handler: "examples/handlers/api.handler" });
+    });
+    // Pinned from the version before namespaces: any new, renamed or re-parented resource shows up here.
+    t.deepEqual(m.registrations.map((r) => r.urn).sort(), [
+      "urn:pulumi:upgrade::demo::pulumi-live:aws:Function$aws:iam/role:Role::api-role",
+      "urn:pulumi:upgrade::demo::pulumi-live:aws:Function$aws:iam/rolePolicy:RolePolicy::api-iot",
+      "urn:pulumi:upgrade::demo::pulumi-live:aws:Function$aws:iam/rolePolicyAttachment:RolePolicyAttachment::api-basic",
+      "urn:pulumi:upgrade::demo::pulumi-live:aws:Function$aws:lambda/function:Function::api-fn",
+      "urn:pulumi:upgrade::demo::pulumi-live:aws:Function::api",
+      "urn:pulumi:upgrade::demo::pulumi-live:index:Session$pulumi-nodejs:dynamic/pulumi-live:Session::pulumi-live-session-state",
+      "urn:pulumi:upgrade::demo::pulumi-live:index:Session::pulumi-live-session",
+    ]);
+  },
+);

@@ -5,7 +5,7 @@ import { generateStackExport } from "../fixtures/stack-export";
 const key = Buffer.alloc(32, 7).toString("base64");
 
 test("the demo's stack export has the format `pulumi stack export --show-secrets` writes", async (t) => {
-  const exported = await generateStackExport({ sessionKey: key });
+  const exported = await generateStackExport({ sessionKey: key, namespaceId: "0a1b2c3d4e5f" });
   const round = JSON.parse(JSON.stringify(exported));
   t.deepEqual(round, exported);
   t.is(exported.version, 3);
@@ -27,7 +27,13 @@ test("the demo's stack export has the format `pulumi stack export --show-secrets
     [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
     plaintext: JSON.stringify(key),
   });
-  t.is(session.outputs!.prefix, "pulumi-live/pulumi-live-demo/dev");
+  t.like(session.outputs, {
+    organization: "acme",
+    namespaceId: "0a1b2c3d4e5f",
+    prefix: "pulumi-live/acme/pulumi-live-demo/dev/0a1b2c3d4e5f",
+    stubClientPrefix: "pulumi-live-155a5a236ed0-stub-",
+    sessionClientPrefix: "pulumi-live-155a5a236ed0-cli-",
+  });
 
   const functions = resources.filter((r) => r.type === "pulumi-live:aws:Function");
   t.deepEqual(

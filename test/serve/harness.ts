@@ -1,5 +1,5 @@
 import { connectAsync } from "mqtt";
-import { Reassembler, stackTopics, type PresenceMessage } from "../../protocol";
+import { Reassembler, clientIdPrefix, stackTopics, type PresenceMessage } from "../../protocol";
 import type { StackSession } from "../../cli/discovery/stack-export";
 import { createRelay, type Relay } from "../../stub/relay";
 import { DEFAULT_ACK_TIMEOUT_MS } from "../../stub/config";
@@ -27,7 +27,15 @@ export function stubRelay(
       prefix: session.prefix,
       functionId,
       key: session.key,
-      clientPrefix: session.clientPrefix,
+      clientPrefix: clientIdPrefix(
+        {
+          organization: session.organization,
+          project: session.project,
+          stack: session.stack,
+          id: session.namespaceId,
+        },
+        "stub",
+      ),
       stack: `${session.project}/${session.stack}`,
       broker: { kind: "url", url },
       ackTimeoutMs: DEFAULT_ACK_TIMEOUT_MS,

@@ -65,7 +65,7 @@ test("the AWS IoT path (stack endpoint, client id, last will, SigV4 handshake) s
   t.is(config.port, 443);
   t.truthy(config.tls_ctx);
   t.true(config.use_websocket);
-  t.is(config.client_id, `${session.clientPrefix}cli-${server.session.sessionId}`);
+  t.is(config.client_id, `${session.sessionClientPrefix}${server.session.sessionId}`);
   t.is(config.will?.topic, `${session.prefix}/presence`);
   t.true(config.will?.retain);
   t.is(config.keep_alive, 30);
@@ -88,8 +88,9 @@ test("the AWS IoT path (stack endpoint, client id, last will, SigV4 handshake) s
     {
       type: "presence",
       sessionId: server.session.sessionId,
+      epoch: server.session.epoch,
       online: true,
-      protocol: 1,
+      protocol: 2,
       functions: ["worker"],
       startedAt: 0,
       host: "",

@@ -8,10 +8,10 @@ import { startBroker } from "../../cli/local/broker";
 import { startLocalRuntime } from "../../cli/commands/local-runtime";
 import { jsonReporter, type Reporter } from "../../cli/reporter";
 import { Session } from "../../cli/session";
-import { functionId, generateKey, topicPrefix } from "../../protocol";
+import { functionId, generateKey } from "../../protocol";
 import { createRelay, type Relay } from "../../stub/relay";
 import { lambdaContext } from "../stub/harness";
-import { connectTo, quietEvents } from "../session/harness";
+import { connectTo, quietEvents, testPrefix } from "../session/harness";
 
 export interface LoopFunction {
   name: string;
@@ -56,7 +56,7 @@ export async function startLiveLoop(options: {
       cleanup,
     });
     const key = generateKey();
-    const prefix = topicPrefix("loop", "test");
+    const prefix = testPrefix("loop");
     const session = new Session({
       key,
       prefix,

@@ -10,19 +10,21 @@ import type { StackSession } from "../../cli/discovery/stack-export";
 import { parseKey } from "../../protocol";
 import { noSessionMessage } from "../../stub/relay";
 import { demoProject, fakePulumi, writeExports } from "../discovery/fake-pulumi";
-import { FIXTURE_KEY } from "../discovery/write-export";
+import { FIXTURE_KEY, FIXTURE_NAMESPACE_ID } from "../discovery/write-export";
 import { COUNTING_WORKER, lambdaContext, presenceWhere, startAedes, stubRelay } from "./harness";
 
 const BIN = path.join(__dirname, "../../../bin/pulumi-live.js");
 const SESSION: StackSession = {
   key: parseKey(FIXTURE_KEY),
-  prefix: "pulumi-live/pulumi-live-demo/dev",
-  clientPrefix: "pulumi-live-ba6ac0b1b603-",
+  organization: "acme",
+  namespaceId: FIXTURE_NAMESPACE_ID,
+  prefix: `pulumi-live/acme/pulumi-live-demo/dev/${FIXTURE_NAMESPACE_ID}`,
+  sessionClientPrefix: "pulumi-live-155a5a236ed0-cli-",
   endpoint: "a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com",
   region: "eu-west-1",
   project: "pulumi-live-demo",
   stack: "dev",
-  protocolVersion: 1,
+  protocolVersion: 2,
 };
 
 let dir: string;

@@ -13,8 +13,8 @@ test('the README\'s "Serve from your machine" policy is developerPolicyDocument 
       partition: "aws",
       region: "eu-west-1",
       accountId: "123456789012",
-      prefix: "pulumi-live/pulumi-live-demo/dev",
-      clientPrefix: "pulumi-live-ba6ac0b1b603-",
+      prefix: "pulumi-live/acme/pulumi-live-demo/dev/0a1b2c3d4e5f",
+      sessionClientPrefix: "pulumi-live-155a5a236ed0-cli-",
     }),
   );
 });

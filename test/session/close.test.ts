@@ -1,24 +1,17 @@
 import test from "ava";
 import mqtt from "mqtt";
-import {
-  encodeMessage,
-  generateKey,
-  Reassembler,
-  stackTopics,
-  topicPrefix,
-  type Message,
-} from "../../protocol";
+import { encodeMessage, generateKey, Reassembler, stackTopics, type Message } from "../../protocol";
 import { startBroker } from "../../cli/local/broker";
 import type { GoodBuild } from "../../cli/runtime/builder";
 import type { InvokeOutcome } from "../../cli/runtime/worker-pool";
 import { Session } from "../../cli/session";
-import { apiRequest, connectTo, quietEvents, waiter } from "./harness";
+import { apiRequest, connectTo, quietEvents, waiter, testPrefix } from "./harness";
 
 test("closing with a request under way: presence goes draining, the request is answered, then offline", async (t) => {
   const broker = await startBroker();
   t.teardown(() => broker.close());
   const key = generateKey();
-  const prefix = topicPrefix("close", "test");
+  const prefix = testPrefix("close");
   const topics = stackTopics(prefix);
   let finishRun: (outcome: InvokeOutcome) => void = () => undefined;
   let started: () => void = () => undefined;

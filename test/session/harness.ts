@@ -1,4 +1,11 @@
-import { clientId, clientIdPrefix, environmentHash, type RequestMessage } from "../../protocol";
+import {
+  clientId,
+  clientIdPrefix,
+  environmentHash,
+  topicPrefix,
+  type RequestMessage,
+  type StackNamespace,
+} from "../../protocol";
 import { MqttConnection } from "../../cli/mqtt-connection";
 import type { SessionEvents, SessionOptions } from "../../cli/session";
 
@@ -14,12 +21,22 @@ export function quietEvents(overrides: Partial<SessionEvents> = {}): SessionEven
   };
 }
 
-/** A session's `connect` to a local broker, with client ids of the (project, stack) given. */
-export function connectTo(brokerUrl: string, project: string, stack: string): SessionOptions["connect"] {
+/** A namespace of its own for one test. */
+export function testNamespace(project: string, stack = "test"): StackNamespace {
+  return { organization: "test", project, stack, id: "0a1b2c3d4e5f" };
+}
+
+/** The topic prefix of a test's namespace. */
+export function testPrefix(project: string, stack = "test"): string {
+  return topicPrefix(testNamespace(project, stack));
+}
+
+/** A session's `connect` to a local broker, with session client ids of the (project, stack) given. */
+export function connectTo(brokerUrl: string, project: string, stack = "test"): SessionOptions["connect"] {
   return (will, suffix) =>
     MqttConnection.connect({
       target: { kind: "broker", url: brokerUrl },
-      clientId: clientId(clientIdPrefix(project, stack), "cli", suffix),
+      clientId: clientId(clientIdPrefix(testNamespace(project, stack), "session"), suffix),
       will,
     });
 }

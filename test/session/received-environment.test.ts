@@ -16,10 +16,9 @@ import {
   generateKey,
   Reassembler,
   stackTopics,
-  topicPrefix,
   type Message,
 } from "../../protocol";
-import { apiRequest, connectTo, quietEvents, waiter } from "./harness";
+import { apiRequest, connectTo, quietEvents, testPrefix, waiter } from "./harness";
 
 test("NODE_OPTIONS, LD_PRELOAD, PATH and the stub's settings in a request never reach the worker", async (t) => {
   const dir = await realpath(await mkdtemp(path.join(tmpdir(), "pulumi-live-received-")));
@@ -31,7 +30,7 @@ test("NODE_OPTIONS, LD_PRELOAD, PATH and the stub's settings in a request never 
   const pool = new WorkerPool({ concurrency: 1 });
   t.teardown(() => pool.close());
   const key = generateKey();
-  const prefix = topicPrefix("received", "test");
+  const prefix = testPrefix("received");
   const topics = stackTopics(prefix);
   const build = {
     ok: true as const,

@@ -6,21 +6,21 @@ import {
   PROTOCOL_VERSION,
   Reassembler,
   stackTopics,
-  topicPrefix,
   type Message,
 } from "../../protocol";
 import { startBroker } from "../../cli/local/broker";
 import { Session } from "../../cli/session";
-import { apiRequest, connectTo, quietEvents, waiter } from "./harness";
+import { apiRequest, connectTo, quietEvents, waiter, testPrefix } from "./harness";
 
 test("after a takeover a session runs nothing more: it redirects requests addressed to it and ignores others'", async (t) => {
   const broker = await startBroker();
   t.teardown(() => broker.close());
   const key = generateKey();
-  const prefix = topicPrefix("takeover", "test");
+  const prefix = testPrefix("takeover");
   const topics = stackTopics(prefix);
   const ran: string[] = [];
   const takeovers: string[] = [];
+  const arrivals = waiter();
   const session = new Session({
     key,
     prefix,
@@ -38,7 +38,12 @@ test("after a takeover a session runs nothing more: it redirects requests addres
         return Promise.reject(new Error("must not run"));
       },
     },
-    events: quietEvents({ takeover: (e) => takeovers.push(e.sessionId) }),
+    events: quietEvents({
+      takeover: (e) => {
+        takeovers.push(e.sessionId);
+        arrivals.notify();
+      },
+    }),
     connect: connectTo(broker.url, "takeover", "test"),
   });
   await session.start();
@@ -49,7 +54,6 @@ test("after a takeover a session runs nothing more: it redirects requests addres
   const responseTopic = topics.response("api", "env1");
   const reassembler = new Reassembler(key);
   const replies: Message[] = [];
-  const arrivals = waiter();
   client.on("message", (topic, payload) => {
     const message = reassembler.push(topic, payload);
     if (topic === responseTopic && message) {
@@ -68,6 +72,7 @@ test("after a takeover a session runs nothing more: it redirects requests addres
   const newer = {
     type: "presence" as const,
     sessionId: "newer",
+    epoch: session.epoch + 1,
     online: true,
     protocol: PROTOCOL_VERSION,
     functions: ["api"],
@@ -77,6 +82,11 @@ test("after a takeover a session runs nothing more: it redirects requests addres
     qos: 1,
     retain: true,
   });
+  // aedes may pass a later plain publish before a retained one it is still storing: wait for the news.
+  await arrivals.until(
+    () => takeovers.length > 0,
+    () => "no takeover",
+  );
 
   const request = (requestId: string, sessionId: string): Buffer[] =>
     encodeMessage(key, topics.request("api"), apiRequest(requestId, responseTopic, sessionId));

@@ -43,6 +43,8 @@ export class FakeSession {
   readonly requests: RequestMessage[] = [];
   readonly topics: StackTopics;
   onRequest: RequestHandler = (request, session) => session.answer(request, request.requestId);
+  /** This session's place in the order of sessions; a later id of the same epoch is newer too. */
+  epoch = 1;
   private readonly reassembler: Reassembler;
 
   private constructor(
@@ -80,6 +82,7 @@ export class FakeSession {
     return {
       type: "presence",
       sessionId: this.sessionId,
+      epoch: this.epoch,
       online,
       protocol: PROTOCOL_VERSION,
       functions,

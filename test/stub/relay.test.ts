@@ -362,7 +362,7 @@ test("a session that never acks fails the request with PulumiLive.NoAck", async 
   t.is(error?.name, "PulumiLive.NoAck");
   t.is(
     error?.message,
-    'The pulumi-live session serving stack "shop/dev" did not answer request mute-1 for function api within 200 ms. Check that `npx pulumi-live serve` is still running and connected, and look at its output.',
+    'The pulumi-live session serving stack "shop/dev" (session session-1) did not acknowledge request mute-1 for function api within 200 ms. Check that `npx pulumi-live serve` is still running and connected, and look at its output.',
   );
   t.is(fake.requests.length, 1);
 });
@@ -450,4 +450,71 @@ test("a connection idle past a keepalive (a frozen environment) is renewed befor
   clock += 80_000;
   t.is(await relay.handle({}, lambdaContext("thawed")), "thawed");
   t.is(relay.connection.connects, 2);
+});
+
+test("a named session that never acknowledges counts as none: the fallback runs", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "pulumi-live-fallback-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, "real.js"), "exports.handler = async () => 'ran the fallback';\n");
+  const prefix = nextPrefix();
+  // A ghost: a presence replayed from an earlier run, whose session is gone.
+  const ghost = await session(t, prefix, "ghost");
+  ghost.onRequest = () => undefined;
+  const { relay, logs } = setup(t, prefix, { fallback: "real.handler", ackTimeoutMs: 200 }, { baseDir: dir });
+  t.is(await relay.handle({}, lambdaContext("ghost-1")), "ran the fallback");
+  t.is(ghost.requests.length, 1);
+  t.regex(logs[0], /^\[pulumi-live\] PulumiLive\.NoAck: running the deployed handler real\.handler instead/);
+});
+
+test("a cold stub that finds garbage on the presence topic waits for the session's repair", async (t) => {
+  const prefix = nextPrefix();
+  const fake = await FakeSession.start(broker.url, key, prefix);
+  t.teardown(() => fake.close());
+  // Anyone who may publish there, without the key, leaves something unopenable retained...
+  const topic = fake.topics.presence;
+  await fake.client.publishAsync(topic, Buffer.from("switched off"), { qos: 1, retain: true });
+  const { relay } = setup(t, prefix, {}, { presenceGraceMs: 50 });
+  const garbage = new Promise<void>((resolve) => {
+    const watcher = setInterval(() => {
+      if (relay.drops.unsealed > 0) {
+        clearInterval(watcher);
+        resolve();
+      }
+    }, 5);
+    t.teardown(() => clearInterval(watcher));
+  });
+  const result = relay.handle({}, lambdaContext("cold-1"));
+  await garbage;
+  // ...and the serving session puts its presence back within its repair interval (1 s): later than the
+  // stub's usual wait for a retained presence (50 ms here), which is the point.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await fake.announce(fake.presenceMessage());
+  t.is(await result, "cold-1");
+});
+
+test("a warm stub keeps the newer session when an older one's presence or last will comes later", async (t) => {
+  const prefix = nextPrefix();
+  const older = await FakeSession.start(broker.url, key, prefix, "session-a");
+  t.teardown(() => older.close());
+  older.onRequest = () => undefined;
+  const newer = await session(t, prefix, "session-b");
+  newer.epoch = 5;
+  await newer.announce(newer.presenceMessage());
+  const { relay } = setup(t, prefix);
+  t.is(await relay.handle({}, lambdaContext("warm-1")), "warm-1");
+  // An older session's presence (a replayed capture, or one reconnecting after a sleep), then its will.
+  const seen = presenceReaches(relay, () => true);
+  await older.announce(older.presenceMessage());
+  await older.announce(older.presenceMessage(false));
+  await newer.announce(newer.presenceMessage());
+  await seen;
+  t.is(relay.connection.presence?.sessionId, "session-b");
+  t.is(await relay.handle({}, lambdaContext("warm-2")), "warm-2");
+  t.deepEqual(
+    newer.requests.map((r) => [r.requestId, r.sessionId]),
+    [
+      ["warm-1", "session-b"],
+      ["warm-2", "session-b"],
+    ],
+  );
 });

@@ -1,9 +1,10 @@
-import WebSocket, { createWebSocketStream } from "ws";
+import WebSocket from "ws";
 import MqttClient from "mqtt/lib/client";
 import type { IStream } from "mqtt/lib/shared";
 import { Reassembler, nextKnownPresence, readPresence, type PresenceMessage } from "../protocol";
 import type { Reply } from "./exchange-state";
 import { RelayError } from "./relay-error";
+import { mqttWebSocketStream } from "./websocket-stream";
 
 const KEEPALIVE_SECONDS = 60;
 
@@ -182,7 +183,7 @@ export class Connection {
 
   private openStream(): IStream {
     const socket = new WebSocket(this.options.url(), ["mqtt"]);
-    const stream = createWebSocketStream(socket);
+    const stream = mqttWebSocketStream(socket);
     socket.on("close", () => stream.destroy());
     return stream as unknown as IStream;
   }

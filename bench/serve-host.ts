@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     if (command.type === "memory") {
       if (command.gc) (globalThis as { gc?: () => void }).gc?.();
       const { heapUsed, rss } = process.memoryUsage();
-      send({ type: "memory", heapUsed, rss });
+      send({ type: "memory", heapUsed, rss, keptAnswers: server.session.remembered.answerBytes });
       return;
     }
     plain.close();

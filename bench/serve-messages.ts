@@ -13,7 +13,8 @@ export type HostCommand = { type: "memory"; gc: boolean } | { type: "close" };
 export type HostMessage =
   | { type: "ready"; gateway: string; plain: string }
   | { type: "build"; ok: boolean; at: number; durationMs: number }
-  | { type: "memory"; heapUsed: number; rss: number }
+  /** `keptAnswers`: bytes of answers the session keeps to answer duplicates (exactly-once). */
+  | { type: "memory"; heapUsed: number; rss: number; keptAnswers: number }
   | { type: "failed"; error: string };
 
 /** Epoch ms with sub-millisecond resolution, comparable between processes of one machine. */

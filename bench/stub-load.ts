@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
+import { randomText } from "./payload";
 import { createRelay, type Relay } from "../stub/relay";
 import type { StubConfig } from "../stub/config";
 import type { LambdaContext } from "../stub/lambda-context";
@@ -30,13 +31,6 @@ function context(name: string): LambdaContext {
   };
 }
 
-function payload(bytes: number): { data: string } {
-  // Random base64: compression cannot shrink it much, as for binary payloads.
-  let data = "";
-  while (data.length < bytes) data += randomUUID().replace(/-/g, "") + Math.random().toString(36).slice(2);
-  return { data: data.slice(0, bytes) };
-}
-
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.PULUMI_LIVE_BENCH_CONFIG!) as LoadConfig;
   const stub: StubConfig = { ...config, key: Buffer.from(config.key, "base64") };
@@ -49,7 +43,7 @@ async function main(): Promise<void> {
       await Promise.allSettled(relays.map((r) => r.close()));
       process.exit(0);
     }
-    const event = payload(command.bytes);
+    const event = { data: randomText(command.bytes) };
     const times: number[] = [];
     if (command.type === "sequential" || command.type === "big") {
       for (let i = 0; i < command.count; i++) {
@@ -64,15 +58,19 @@ async function main(): Promise<void> {
     const stopAt = performance.now() + command.seconds * 1000;
     let done = 0;
     const t0 = performance.now();
+    // Completions per whole second of the run: whether the rate holds steadily.
+    const windows = Array.from({ length: Math.floor(command.seconds) }, () => 0);
     await Promise.all(
       Array.from({ length: command.environments }, async (_, i) => {
         while (performance.now() < stopAt) {
           await call(i, event);
           done++;
+          const second = Math.floor((performance.now() - t0) / 1000);
+          if (second < windows.length) windows[second]++;
         }
       }),
     );
-    process.send!({ rate: done / ((performance.now() - t0) / 1000) });
+    process.send!({ rate: done / ((performance.now() - t0) / 1000), windows });
   });
   process.send!({ ready: true });
 }

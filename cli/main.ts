@@ -4,7 +4,9 @@ import { runInitCommand } from "./commands/init";
 import { runInvokeCommand } from "./commands/invoke";
 import { runReplayCommand } from "./commands/replay";
 import { startLocalServer } from "./commands/serve-local";
+import { runPolicyCommand } from "./commands/policy";
 import { startStackServer } from "./commands/serve-stack";
+import { parseEndpointOptions } from "./aws/iot-endpoint";
 import { formatStatus, stackStatus } from "./commands/status";
 import { normalizeInspectFlag } from "./debug/inspector";
 import { humanReporter, jsonReporter, terminalOptions, type Reporter } from "./reporter";
@@ -18,6 +20,7 @@ Usage:
   pulumi-live serve --local --function NAME=PATH.EXPORT [...]   ... or just these handlers
   pulumi-live serve [--stack NAME] [--cwd DIR] [--only a,b]     serve a deployed stack's live functions
   pulumi-live status [--stack NAME] [--cwd DIR]                 the stack's live functions and its session
+  pulumi-live policy [--stack NAME] [--cwd DIR]                 the IAM policy your identity needs to serve the stack
   pulumi-live invoke FUNCTION [--event FILE|-] [--local]        invoke a deployed (or local) function
   pulumi-live replay REQUEST-ID|FILE [--json]                   run a recorded invocation again, locally
   pulumi-live init [vscode]                                     ignore .pulumi-live/; write a VS Code launch config
@@ -35,6 +38,11 @@ Options of serve (a deployed stack) and status:
   --only a,b                   serve these live functions only (serve)
   --profile NAME               the AWS profile (default: AWS_PROFILE, then the default chain)
   --concurrency N              local workers at most (serve; default 16)
+  --connections N              MQTT connections to spread over (serve; default 8): AWS IoT Core carries
+                               at most 100 messages and 512 KiB a second per connection each way
+  --endpoint HOST[:PORT]       connect there instead of the stack's IoT endpoint: an IoT custom domain or
+                               a VPC interface endpoint (TLS and SigV4 as for AWS IoT)
+  --ca-file PATH               trust the certificate authorities in this PEM file (a private CA)
   --no-watch                   build once; do not rebuild on edits (serve)
   --env KEY=VALUE              a local variable of every function, over its deployed ones (repeatable)
   --env-file FILE              local variables from a file (default .pulumi-live/local.env, if it exists)
@@ -104,6 +112,9 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
       cwd: { type: "string" },
       only: { type: "string" },
       profile: { type: "string" },
+      connections: { type: "string" },
+      endpoint: { type: "string" },
+      "ca-file": { type: "string" },
     },
   });
   const reporter: Reporter = values.json
@@ -111,7 +122,9 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
     : humanReporter(stdout, { ...terminalOptions(process.stdout, process.env), cwd: process.cwd() });
   const inspect = values.inspect === "" ? true : values.inspect;
   const record = values["no-record"] ? false : wholeNumber("--record", values.record);
-  const stackFlags = (["only", "profile"] as const).filter((f) => values[f] !== undefined);
+  const stackFlags = (["only", "profile", "connections", "endpoint", "ca-file"] as const).filter(
+    (f) => values[f] !== undefined,
+  );
   const localFlags = (["function", "port", "broker", "timeout", "http-source"] as const).filter(
     (f) => values[f] !== undefined,
   );
@@ -153,6 +166,8 @@ async function serve(args: string[], stdout: (s: string) => void): Promise<void>
           .map((name) => name.trim())
           .filter(Boolean),
         profile: values.profile,
+        endpoint: parseEndpointOptions(values.endpoint, values["ca-file"]),
+        connections: wholeNumber("--connections", values.connections),
         variables: values.env,
         envFile: values["env-file"],
         concurrency: wholeNumber("--concurrency", values.concurrency),
@@ -191,9 +206,16 @@ async function status(args: string[], stdout: (s: string) => void): Promise<void
       cwd: { type: "string" },
       profile: { type: "string" },
       json: { type: "boolean" },
+      endpoint: { type: "string" },
+      "ca-file": { type: "string" },
     },
   });
-  const result = await stackStatus({ stack: values.stack, cwd: values.cwd, profile: values.profile });
+  const result = await stackStatus({
+    stack: values.stack,
+    cwd: values.cwd,
+    profile: values.profile,
+    endpoint: parseEndpointOptions(values.endpoint, values["ca-file"]),
+  });
   stdout(values.json ? JSON.stringify(result) + "\n" : formatStatus(result));
 }
 
@@ -229,6 +251,7 @@ export async function main(
     if (command === "invoke") return await runInvokeCommand(rest, io);
     if (command === "replay") return await runReplayCommand(rest, io);
     if (command === "init") return await runInitCommand(rest, io);
+    if (command === "policy") return await runPolicyCommand(rest, io);
     if (command === "fire") return await runFireCommand(rest, io);
     throw new UserError(`Unknown command "${command}". Run pulumi-live --help for the commands.`);
   } catch (error) {

@@ -8,7 +8,12 @@ export type MqttTarget =
   | { kind: "broker"; url: string; username?: string; password?: string }
   | {
       kind: "iot";
+      /** The stack's IoT data endpoint, or `--endpoint`'s host. */
       endpoint: string;
+      /** `--endpoint`'s port. @default 443 */
+      port?: number;
+      /** `--ca-file`: trust these certificate authorities instead of the default ones. */
+      caFile?: string;
       region: string;
       /**
        * A native provider, or a source asked again on every connect and reconnect (so credentials that
@@ -27,7 +32,16 @@ export interface MqttConnectionOptions {
   onStatus?: (status: ConnectionStatus) => void;
   /** Only for tests of the AWS path: adjusts the built config (endpoint, port, TLS and signing). */
   adjustConfig?: (config: mqtt.MqttConnectionConfig) => mqtt.MqttConnectionConfig;
+  /**
+   * What to tell the user when the broker refuses the connection or a subscription: the permission their
+   * identity lacks and how to get it. Without it, a generic hint.
+   */
+  explainRefusal?: (refused: Refusal) => string;
 }
+
+/** What the broker refused. */
+export type Refusal =
+  { kind: "connect"; clientId: string; will: boolean } | { kind: "subscribe"; filter: string };
 
 export interface ConnectionStatus {
   state: "interrupted" | "resumed" | "failed";
@@ -36,6 +50,29 @@ export interface ConnectionStatus {
 
 /** `retain` is set for a retained message delivered because of a new subscription. */
 export type MessageHandler = (topic: string, payload: Buffer, retain: boolean) => void;
+
+/** What to do about a failed connect: the handshake refused, the CONNECT refused, or no answer. */
+function connectHint(options: MqttConnectionOptions, reason: string): string {
+  if (options.target.kind === "broker") return "Check that the broker runs and listens there.";
+  if (/WEBSOCKET_UPGRADE_FAILURE/.test(reason)) {
+    return (
+      "AWS IoT refused the signed WebSocket handshake: your AWS credentials were not accepted (expired, " +
+      "revoked, or not for this account). Check them with: aws sts get-caller-identity"
+    );
+  }
+  if (/MQTT_PROTOCOL_ERROR|NOT_AUTHORIZED|UNEXPECTED_HANGUP|CONNECTION_REFUSED/.test(reason)) {
+    const refused = options.explainRefusal?.({
+      kind: "connect",
+      clientId: options.clientId,
+      will: !!options.will,
+    });
+    if (refused) return refused;
+  }
+  return (
+    "Check that the endpoint is reachable from this machine (a proxy or firewall may block port 443) and that " +
+    "your AWS identity may connect: print the policy it needs with pulumi-live policy."
+  );
+}
 
 /** SUBACK's return code for a refused subscription (MQTT 3.1.1 §3.9.3). */
 const SUBSCRIBE_REFUSED = 128;
@@ -84,6 +121,8 @@ export function connectionConfig(options: MqttConnectionOptions): mqtt.MqttConne
         credentials_provider: credentials,
       })
     : iot.AwsIotMqttConnectionConfigBuilder.new_with_websockets();
+  if (target.port !== undefined) builder.with_port(target.port);
+  if (target.caFile) builder.with_certificate_authority_from_path(undefined, target.caFile);
   builder
     .with_endpoint(target.endpoint)
     .with_client_id(options.clientId)
@@ -119,6 +158,7 @@ export class MqttConnection {
   private constructor(
     private readonly connection: mqtt.MqttClientConnection,
     private readonly onStatus?: (status: ConnectionStatus) => void,
+    private readonly explainRefusal?: (refused: Refusal) => string,
   ) {}
 
   static async connect(options: MqttConnectionOptions): Promise<MqttConnection> {
@@ -132,7 +172,7 @@ export class MqttConnection {
         // a failing status line must not take the session down
       }
     };
-    const self = new MqttConnection(connection, onStatus);
+    const self = new MqttConnection(connection, onStatus, options.explainRefusal);
     connection.on("error", () => undefined);
     connection.on("interrupt", (error) =>
       onStatus({ state: "interrupted", detail: String(error?.message ?? error) }),
@@ -144,9 +184,12 @@ export class MqttConnection {
     try {
       await connection.connect();
     } catch (error) {
-      const where = options.target.kind === "broker" ? options.target.url : options.target.endpoint;
+      const { target } = options;
+      const where =
+        target.kind === "broker" ? target.url : `${target.endpoint}${target.port ? `:${target.port}` : ""}`;
+      const reason = String((error as Error).message ?? error);
       throw new Error(
-        `Could not connect to the MQTT broker at ${where}: ${(error as Error).message ?? error}`,
+        `Could not connect to the MQTT broker at ${where}: ${reason}. ${connectHint(options, reason)}`,
       );
     }
     return self;
@@ -198,8 +241,9 @@ export class MqttConnection {
     if ((granted.qos as number) === SUBSCRIBE_REFUSED) {
       this.subscriptions.delete(filter);
       throw new Error(
-        `The broker refused the subscription to ${filter}. For AWS IoT, your identity needs iot:Subscribe ` +
-          `and iot:Receive on the stack's topics: attach the policy in the README ("Serve from your machine").`,
+        this.explainRefusal?.({ kind: "subscribe", filter }) ??
+          `The broker refused the subscription to ${filter}. For AWS IoT, your identity needs iot:Subscribe ` +
+            `and iot:Receive on the stack's topics: print the policy with pulumi-live policy and attach it.`,
       );
     }
   }

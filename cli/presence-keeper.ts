@@ -6,7 +6,7 @@ import {
   readPresence,
   type PresenceMessage,
 } from "../protocol";
-import type { MqttConnection } from "./mqtt-connection";
+import type { SessionConnection } from "./spread-connection";
 import {
   initialPresence,
   presenceTransition,
@@ -40,7 +40,7 @@ export class PresenceKeeper {
   /** Repairs scheduled, and unopenable payloads seen on the topic. */
   readonly counters = { repaired: 0, garbage: 0 };
   private state: PresenceState;
-  private connection?: MqttConnection;
+  private connection?: SessionConnection;
   private readonly reader: Reassembler;
   private settleTimer?: NodeJS.Timeout;
   private repairTimer?: NodeJS.Timeout;
@@ -88,7 +88,7 @@ export class PresenceKeeper {
   }
 
   /** Subscribes to the topic, reads what it holds, announces; resolves once this session joined. */
-  async join(connection: MqttConnection): Promise<void> {
+  async join(connection: SessionConnection): Promise<void> {
     this.connection = connection;
     connection.onResumed(() => this.apply({ kind: "resumed" }));
     const joined = new Promise<void>((resolve) => (this.joined = resolve));

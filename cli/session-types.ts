@@ -1,7 +1,8 @@
-import type { MqttConnection, MqttConnectionOptions } from "./mqtt-connection";
+import type { MqttConnectionOptions } from "./mqtt-connection";
 import type { BuildResult } from "./runtime/builder";
 import type { InvokeOutcome, InvokeRequest } from "./runtime/worker-pool";
 import type { InvocationRecorderHook } from "./served-invocation";
+import type { SessionConnection } from "./spread-connection";
 import type { LambdaError } from "../core/lambda-error";
 
 /** A function this session serves from local source. */
@@ -39,7 +40,7 @@ export interface SessionOptions {
   runner: Runner;
   events: SessionEvents;
   /** Opens the MQTT connection with the will this session needs. */
-  connect(will: NonNullable<MqttConnectionOptions["will"]>, clientSuffix: string): Promise<MqttConnection>;
+  connect(will: NonNullable<MqttConnectionOptions["will"]>, clientSuffix: string): Promise<SessionConnection>;
   /** How long a finished request's answer is kept to answer a duplicate delivery (ms). @default 60_000 */
   dedupeMs?: number;
   /**

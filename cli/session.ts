@@ -9,7 +9,7 @@ import {
   type StackTopics,
 } from "../protocol";
 import { internalError } from "../core/lambda-error";
-import type { MqttConnection } from "./mqtt-connection";
+import type { SessionConnection } from "./spread-connection";
 import { runInvocation } from "./run-invocation";
 import type { ServedInvocation } from "./served-invocation";
 import { PresenceKeeper } from "./presence-keeper";
@@ -45,7 +45,7 @@ export class Session {
   readonly sessionId = randomBytes(6).toString("hex");
   readonly startedAt = Date.now();
   readonly topics: StackTopics;
-  private connection?: MqttConnection;
+  private connection?: SessionConnection;
   private readonly reassembler: Reassembler;
   private readonly byId = new Map<string, ServedFunction>();
   private readonly environments = new Map<string, Record<string, string>>();

@@ -6,6 +6,7 @@ export * from "./seal";
 export * from "./frame";
 export * from "./reassembly";
 export * from "./environment";
+export * from "./pace";
 export * from "./presence";
 // What a local handler sees: the rule lives with the other local-run rules, in core/.
 export { localEnvironment } from "../core/local-environment";

@@ -132,12 +132,15 @@ export function developerPolicyDocument(scope: DeveloperScope): PolicyDocument {
         Condition: { "ForAllValues:StringEquals": { "iot:ConnectAttributes": ["LastWill"] } },
       },
       {
-        // The session watches presence too: `status`, and a newer session taking over.
+        // The session watches presence too: `status`, and a newer session taking over. It takes requests
+        // through a shared subscription over several connections (`$share/<session>/<prefix>/req/+`), as
+        // one connection's quota is 100 messages a second.
         Sid: "SubscribeRequestsAndPresence",
         Effect: "Allow",
         Action: ["iot:Subscribe"],
         Resource: [
           arn(scope, "topicfilter", `${prefix}/req/*`),
+          arn(scope, "topicfilter", `$share/*/${prefix}/req/*`),
           arn(scope, "topicfilter", `${prefix}/presence`),
         ],
       },

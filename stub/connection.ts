@@ -1,7 +1,14 @@
 import WebSocket from "ws";
 import MqttClient from "mqtt/lib/client";
 import type { IStream } from "mqtt/lib/shared";
-import { Reassembler, nextKnownPresence, readPresence, type PresenceMessage } from "../protocol";
+import {
+  Pacer,
+  Reassembler,
+  nextKnownPresence,
+  readPresence,
+  sleep,
+  type PresenceMessage,
+} from "../protocol";
 import type { Reply } from "./exchange-state";
 import { RelayError } from "./relay-error";
 import { mqttWebSocketStream } from "./websocket-stream";
@@ -37,6 +44,11 @@ export interface ConnectionOptions {
   staleAfterMs?: number;
   /** Clock for the staleness check; injectable for tests. */
   now?: () => number;
+  /**
+   * Pace publishes to AWS IoT Core's per-connection quotas (a broker without quotas, as in local mode,
+   * needs none). @default true
+   */
+  pace?: boolean;
   /** Where connection problems are reported; they never throw. */
   warn?: (message: string) => void;
 }
@@ -73,6 +85,7 @@ export class Connection {
   private lastSentAt = 0;
   private readonly now: () => number;
   private readonly staleAfterMs: number;
+  private readonly pacer = new Pacer();
 
   constructor(private readonly options: ConnectionOptions) {
     this.reassembler = new Reassembler(options.key);
@@ -149,16 +162,21 @@ export class Connection {
     return () => this.presenceListeners.delete(listener);
   }
 
-  /** Publishes frames in order with QoS 1; resolves when the broker acknowledged them all. */
-  publish(topic: string, frames: Buffer[]): Promise<void> {
-    return Promise.all(
-      frames.map(
-        (frame) =>
-          new Promise<void>((resolve, reject) =>
-            this.client.publish(topic, frame, { qos: 1 }, (error) => (error ? reject(error) : resolve())),
-          ),
-      ),
-    ).then(() => undefined);
+  /**
+   * Publishes frames in order with QoS 1, paced to IoT Core's per-connection quotas (a 5 MB request takes
+   * about 10 s: IoT Core drops what goes faster); resolves when the broker acknowledged them all.
+   */
+  async publish(topic: string, frames: Buffer[]): Promise<void> {
+    const acks: Promise<void>[] = [];
+    for (const frame of frames) {
+      if (this.options.pace !== false) await sleep(this.pacer.reserve(frame.length + topic.length));
+      acks.push(
+        new Promise<void>((resolve, reject) =>
+          this.client.publish(topic, frame, { qos: 1 }, (error) => (error ? reject(error) : resolve())),
+        ),
+      );
+    }
+    await Promise.all(acks);
   }
 
   /** Frames dropped so far (not ours, damaged, duplicate chunks...). */

@@ -1,4 +1,11 @@
-import { encodeMessage, type ErrorMessage, type RequestMessage, type ResponseMessage } from "../protocol";
+import {
+  MAX_CONNECTION_BYTES_PER_SECOND,
+  PACE_SHARE,
+  encodeMessage,
+  type ErrorMessage,
+  type RequestMessage,
+  type ResponseMessage,
+} from "../protocol";
 import type { Connection } from "./connection";
 import {
   exchangeTransition,
@@ -31,6 +38,9 @@ export interface ExchangeOptions {
   /** Called once a session acknowledged a publish that carried the environment. */
   onEnvironmentDelivered?: (sessionId: string) => void;
 }
+
+/** How many times a request is sent before it fails for want of an ack. */
+const MAX_SENDS = 2;
 
 /**
  * One request's round trip: publish, wait (bounded) for the session's ack, resend with the environment if
@@ -76,6 +86,9 @@ export function exchange(options: ExchangeOptions): Promise<ResponseMessage | Er
   return new Promise((resolve, reject) => {
     let state = initialExchange(options.sessionId, request.environment !== undefined);
     let ackTimer: NodeJS.Timeout | undefined;
+    /** The last request sent, and how many times in a row it went unacknowledged. */
+    let last: RequestMessage | undefined;
+    let unanswered = 0;
 
     const apply = (event: ExchangeEvent): void => {
       const target = state.target;
@@ -114,11 +127,30 @@ export function exchange(options: ExchangeOptions): Promise<ResponseMessage | Er
     };
 
     const send = (message: RequestMessage): void => {
+      if (last !== message) unanswered = 0;
+      last = message;
+      const frames = encodeMessage(options.key, options.topic, message);
+      // The ack can only come once the whole request is through, and a large one is paced to IoT Core's
+      // rate (a 5 MB request takes about 10 s): the wait allows for that, and starts again once the
+      // broker has it all. A publish the broker never acknowledges still ends in NoAck.
+      const bytes = frames.reduce((sum, frame) => sum + frame.length, 0);
+      waitForAck((bytes * 1000) / (MAX_CONNECTION_BYTES_PER_SECOND * PACE_SHARE));
+      connection.publish(options.topic, frames).then(
+        () => {
+          if (last === message && state.phase === "sent") waitForAck(0);
+        },
+        (error: Error) => apply({ kind: "publish-failed", message: error.message }),
+      );
+    };
+
+    const waitForAck = (publishMs: number): void => {
       clearTimeout(ackTimer);
-      ackTimer = setTimeout(() => apply({ kind: "ack-timeout" }), options.ackTimeoutMs);
-      connection
-        .publish(options.topic, encodeMessage(options.key, options.topic, message))
-        .catch((error: Error) => apply({ kind: "publish-failed", message: error.message }));
+      ackTimer = setTimeout(() => {
+        // Once more, as the same request (a session runs a request id once): IoT Core drops a message
+        // over a quota without a word. A session that is gone still fails within two ack timeouts.
+        if (state.phase === "sent" && last && ++unanswered < MAX_SENDS) return send(last);
+        apply({ kind: "ack-timeout" });
+      }, options.ackTimeoutMs + publishMs);
     };
 
     const responseTimer = setTimeout(

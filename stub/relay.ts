@@ -92,6 +92,7 @@ export function createRelay(config: StubConfig, options: RelayOptions = {}): Rel
     target: broker.kind === "url" ? `the MQTT broker at ${broker.url}` : `AWS IoT Core at ${broker.endpoint}`,
     clientId: clientId(config.clientPrefix, envId),
     password: broker.kind === "url" ? broker.password : undefined,
+    pace: broker.kind === "iot",
     key: config.key,
     presenceTopic: topics.presence,
     responseTopic,

@@ -1,8 +1,10 @@
-import { clientId } from "../../protocol";
+import { clientId, stackTopics as stackTopicsOf } from "../../protocol";
 import { awsCredentials, type CredentialsSource } from "../aws/credentials";
-import { iotUrlOverride, IOT_URL_OVERRIDE_ENV, type AdjustConfig } from "../aws/iot-override";
+import type { EndpointOverride } from "../aws/iot-endpoint";
+import { explainRefusal, stackIotScope } from "../aws/iot-permissions";
 import { discoverStack, type DiscoveredStack } from "../discovery/discover";
-import { MqttConnection } from "../mqtt-connection";
+import { MqttConnection, type MqttConnectionOptions } from "../mqtt-connection";
+import { SpreadConnection } from "../spread-connection";
 import type { Reporter } from "../reporter";
 import { parseInspect } from "../debug/inspector";
 import { DEFAULT_KEEP } from "../record/invocation-record";
@@ -11,6 +13,11 @@ import { startLocalRuntime, type LocalBuilder } from "./local-runtime";
 import type { WorkerPool } from "../runtime/worker-pool";
 import { Session, type SessionEvents } from "../session";
 import { UserError } from "../user-error";
+
+/** Connections a session spreads over by default: 800 messages a second each way through IoT Core, so that
+ * one whose share of requests comes in a burst stays under its 100. */
+export const DEFAULT_CONNECTIONS = 8;
+const MAX_CONNECTIONS = 32;
 
 /** `pulumi-live serve` (a deployed stack) options as given on the command line. */
 export interface ServeStackOptions {
@@ -35,8 +42,15 @@ export interface ServeStackOptions {
   env?: NodeJS.ProcessEnv;
   /** Replaces the default credential chain (tests). */
   credentials?: CredentialsSource;
-  /** Only for tests of the AWS path: see `MqttConnectionOptions.adjustConfig`. */
-  adjustConfig?: AdjustConfig;
+  /** `--endpoint HOST[:PORT]` and `--ca-file PATH`: connect there instead of the stack's IoT endpoint. */
+  endpoint?: EndpointOverride;
+  /**
+   * MQTT connections the session spreads over (`--connections N`): each carries at most 100 messages and
+   * 512 KiB a second each way through AWS IoT Core. @default 8
+   */
+  connections?: number;
+  /** Only for tests of the AWS path against plain brokers: see `MqttConnectionOptions.adjustConfig`. */
+  adjustConfig?: MqttConnectionOptions["adjustConfig"];
   /** MQTT keepalive (s). @default 30 */
   keepAliveSeconds?: number;
   /**
@@ -84,10 +98,14 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
   const credentials = options.credentials ?? awsCredentials({ profile: options.profile, env });
   // Fail now, with the command that fixes it, rather than as a refused WebSocket handshake.
   await credentials.get();
-  const adjustConfig = options.adjustConfig ?? iotUrlOverride(env);
-  if (adjustConfig && !options.adjustConfig) {
-    reporter.status({ message: `${IOT_URL_OVERRIDE_ENV} is set: connecting to a test broker, not AWS IoT` });
+  const connections = options.connections ?? DEFAULT_CONNECTIONS;
+  if (!Number.isInteger(connections) || connections < 1 || connections > MAX_CONNECTIONS) {
+    throw new UserError(
+      `--connections must be a whole number from 1 to ${MAX_CONNECTIONS} (got ${connections}).`,
+    );
   }
+  const scope = stackIotScope({ ...stack, functions: stack.all });
+  const endpoint = options.endpoint;
 
   const cleanup: (() => Promise<unknown>)[] = [];
   const closeAll = async () => {
@@ -108,7 +126,7 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
     });
 
     const { session: recorded } = stack;
-    let connection: MqttConnection | undefined;
+    let connection: SpreadConnection | undefined;
     let onTakeover: (e: { sessionId: string; host?: string }) => void = () => undefined;
     const takenOver = new Promise<{ sessionId: string; host?: string }>((resolve) => (onTakeover = resolve));
     const events: SessionEvents = {
@@ -131,15 +149,29 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
       events,
       recorder,
       connect: async (will, suffix) => {
-        connection = await MqttConnection.connect({
-          target: { kind: "iot", endpoint: recorded.endpoint, region: recorded.region, credentials },
-          clientId: clientId(recorded.sessionClientPrefix, suffix),
-          will,
-          keepAliveSeconds: options.keepAliveSeconds ?? 30,
-          adjustConfig,
-          onStatus: (s) =>
-            reporter.status({
-              message: `AWS IoT connection ${s.state}${s.detail ? `: ${s.detail}` : ""}`,
+        connection = await SpreadConnection.connect({
+          count: connections,
+          shared: [stackTopicsOf(recorded.prefix).requests],
+          group: suffix,
+          open: (index) =>
+            MqttConnection.connect({
+              target: {
+                kind: "iot",
+                endpoint: endpoint?.host || recorded.endpoint,
+                port: endpoint?.port,
+                caFile: endpoint?.caFile,
+                region: recorded.region,
+                credentials,
+              },
+              clientId: clientId(recorded.sessionClientPrefix, index === 0 ? suffix : `${suffix}-${index}`),
+              will: index === 0 ? will : undefined,
+              keepAliveSeconds: options.keepAliveSeconds ?? 30,
+              adjustConfig: options.adjustConfig,
+              explainRefusal: (refused) => explainRefusal(scope, options.stack, refused),
+              onStatus: (s) =>
+                reporter.status({
+                  message: `AWS IoT connection${connections > 1 ? ` ${index + 1}/${connections}` : ""} ${s.state}${s.detail ? `: ${s.detail}` : ""}`,
+                }),
             }),
         });
         return connection;
@@ -147,16 +179,15 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
     });
     cleanup.push(() => session.close());
     await session.start().catch((error: Error) => {
-      throw new UserError(
-        `${error.message}\nCheck that your AWS identity may use the stack's IoT topics (the IAM policy in ` +
-          `the README, "Serve from your machine"), and that ${recorded.endpoint} is reachable.`,
-      );
+      throw new UserError(error.message);
     });
 
     reporter.ready({
       ...(inspector ? { inspector } : {}),
       mode: "aws",
-      broker: recorded.endpoint,
+      broker: endpoint?.host
+        ? `${endpoint.host}${endpoint.port ? `:${endpoint.port}` : ""}`
+        : recorded.endpoint,
       functions: stack.functions.map((f) => ({ name: f.name, handler: f.handler })),
     });
     let closing: Promise<void> | undefined;

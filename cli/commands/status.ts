@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { Reassembler, clientId, stackTopics, type PresenceMessage } from "../../protocol";
 import { awsCredentials, type CredentialsSource } from "../aws/credentials";
-import { iotUrlOverride, type AdjustConfig } from "../aws/iot-override";
-import { handlerExists, readStack } from "../discovery/discover";
-import { MqttConnection } from "../mqtt-connection";
+import type { EndpointOverride } from "../aws/iot-endpoint";
+import { explainRefusal, stackIotScope } from "../aws/iot-permissions";
+import { handlerExists, readStack, type StackRecord } from "../discovery/discover";
+import { MqttConnection, type MqttConnectionOptions } from "../mqtt-connection";
 
 export interface StatusOptions {
   stack?: string;
@@ -11,7 +12,10 @@ export interface StatusOptions {
   profile?: string;
   env?: NodeJS.ProcessEnv;
   credentials?: CredentialsSource;
-  adjustConfig?: AdjustConfig;
+  /** `--endpoint HOST[:PORT]` and `--ca-file PATH`. */
+  endpoint?: EndpointOverride;
+  /** Only for tests against plain brokers: see `MqttConnectionOptions.adjustConfig`. */
+  adjustConfig?: MqttConnectionOptions["adjustConfig"];
   /** How long to wait for the retained presence after subscribing (ms). @default 2000 */
   presenceWaitMs?: number;
 }
@@ -47,14 +51,23 @@ export interface StackStatus {
 /** Reads the retained presence of the stack: one subscription, then disconnect. */
 async function readPresence(
   options: StatusOptions,
-  session: NonNullable<Awaited<ReturnType<typeof readStack>>["session"]>,
+  record: StackRecord,
 ): Promise<PresenceMessage | undefined> {
+  const session = record.session!;
   const credentials = options.credentials ?? awsCredentials({ profile: options.profile, env: options.env });
   await credentials.get();
   const connection = await MqttConnection.connect({
-    target: { kind: "iot", endpoint: session.endpoint, region: session.region, credentials },
+    target: {
+      kind: "iot",
+      endpoint: options.endpoint?.host || session.endpoint,
+      port: options.endpoint?.port,
+      caFile: options.endpoint?.caFile,
+      region: session.region,
+      credentials,
+    },
     clientId: clientId(session.sessionClientPrefix, `status-${randomBytes(4).toString("hex")}`),
-    adjustConfig: options.adjustConfig ?? iotUrlOverride(options.env),
+    adjustConfig: options.adjustConfig,
+    explainRefusal: (refused) => explainRefusal(stackIotScope(record), options.stack, refused),
   });
   try {
     const topic = stackTopics(session.prefix).presence;
@@ -94,7 +107,7 @@ export async function stackStatus(options: StatusOptions = {}): Promise<StackSta
   };
   if (!record.session) return status;
   try {
-    const presence = await readPresence(options, record.session);
+    const presence = await readPresence(options, record);
     status.session =
       presence?.online === true
         ? {

@@ -89,6 +89,7 @@ test("the developer's policy: last will allowed, requests in, responses and reta
         Action: ["iot:Subscribe"],
         Resource: [
           "arn:aws-cn:iot:eu-west-1:123456789012:topicfilter/pulumi-live/acme/demo/dev/0a1b2c3d4e5f/req/*",
+          "arn:aws-cn:iot:eu-west-1:123456789012:topicfilter/$share/*/pulumi-live/acme/demo/dev/0a1b2c3d4e5f/req/*",
           "arn:aws-cn:iot:eu-west-1:123456789012:topicfilter/pulumi-live/acme/demo/dev/0a1b2c3d4e5f/presence",
         ],
       },

@@ -1,3 +1,4 @@
+import type { mqtt } from "aws-iot-device-sdk-v2";
 import { connectAsync } from "mqtt";
 import { Reassembler, clientIdPrefix, stackTopics, type PresenceMessage } from "../../protocol";
 import type { StackSession } from "../../cli/discovery/stack-export";
@@ -104,4 +105,15 @@ export async function startAedes(port = 0): Promise<{
       await new Promise<void>((resolve) => broker.close(() => resolve()));
     },
   };
+}
+
+/** Points a built IoT config at a plain `ws://host:port` broker: host and port replaced, TLS dropped, signing kept. */
+export function pointAt(url: string): (config: mqtt.MqttConnectionConfig) => mqtt.MqttConnectionConfig {
+  const parsed = new URL(url);
+  return (config) => ({
+    ...config,
+    host_name: parsed.hostname,
+    port: Number(parsed.port || 80),
+    tls_ctx: undefined,
+  });
 }

@@ -3,14 +3,13 @@ import { mkdtemp, readFile, realpath, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { mqtt } from "aws-iot-device-sdk-v2";
-import { pointAt } from "../../cli/aws/iot-override";
 import { startStackServer } from "../../cli/commands/serve-stack";
 import { stackStatus } from "../../cli/commands/status";
 import { noSessionMessage } from "../../stub/relay";
 import { demoProject, fakePulumi, writeExports } from "../discovery/fake-pulumi";
 import { RecordingReporter } from "../helpers/recorder";
 import { mosquittoAvailable, startMosquitto } from "../helpers/mosquitto";
-import { COUNTING_WORKER, lambdaContext, presenceWhere, startAedes, stubRelay } from "./harness";
+import { COUNTING_WORKER, lambdaContext, pointAt, presenceWhere, startAedes, stubRelay } from "./harness";
 
 const credentials = {
   get: async () => ({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret", sessionToken: "token+/=" }),
@@ -41,6 +40,8 @@ async function serve(t: { teardown(fn: () => Promise<void>): void }, url: () => 
     credentials,
     watch: false,
     reporter,
+    // A plain broker has no shared subscriptions: one connection.
+    connections: 1,
     adjustConfig: (config) => {
       configs.push(config);
       return pointAt(url())(config);

@@ -19,7 +19,7 @@ import { load, mb, ms, percentile, type Row } from "./stats";
 const INVOKE_PATH = "/2015-03-31/functions/bench/invocations";
 const CLIENTS = 16;
 /** The pause before each timed edit (ms). */
-const PAUSE_MS = 150;
+const PAUSE_MS = 100;
 
 export interface ServeBenchOptions {
   rebuilds: number;

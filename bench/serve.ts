@@ -172,9 +172,11 @@ export async function benchServe(options: ServeBenchOptions): Promise<Row[]> {
           toServed.push(now() - t0);
           toBuild.push(builtAt - t0);
         } else backToBack.push(now() - t0);
+        // The heap is read after a full collection: only at 100 (before that RSS sample, the baseline) and
+        // at the end (after the last), so that the collections forced here do not flatten RSS between.
+        if (edit === 100) heap.set(edit, (await host.memory(true)).heapUsed);
         if (edit % 10 === 0 && edit >= 100) rss.push((await host.memory(false)).rss);
-        if ([100, 250, 500, 750, options.rebuilds].includes(edit))
-          heap.set(edit, (await host.memory(true)).heapUsed);
+        if (edit === options.rebuilds) heap.set(edit, (await host.memory(true)).heapUsed);
       }
     } finally {
       client.close();

@@ -96,7 +96,7 @@ export async function benchRelay(): Promise<Row[]> {
   const rows: Row[] = [];
   try {
     // Baseline: the same bundled handler called directly in one process.
-    const direct = require(build.file).handler as (e: unknown) => Promise<unknown>;
+    const direct = (require(build.file) as { handler: (e: unknown) => Promise<unknown> }).handler;
     const event = { data: "x".repeat(1000) };
     const directTimes: number[] = [];
     for (let i = 0; i < 2000; i++) {

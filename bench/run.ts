@@ -80,8 +80,8 @@ async function main(): Promise<void> {
 
 main().then(
   () => process.exit(0),
-  (error) => {
-    process.stderr.write(`bench failed: ${error?.stack ?? error}\n`);
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
     process.exit(1);
   },
 );

@@ -46,9 +46,9 @@ export async function benchStandIn(): Promise<Row[]> {
       readme: await readmePolicy(),
     });
     const project = await demoProject({ worker: ECHO });
-    t.teardown(project.remove);
+    t.teardown(() => project.remove());
     const pulumi = await fakePulumi({ export: exportFile });
-    t.teardown(pulumi.remove);
+    t.teardown(() => pulumi.remove());
     const credentials = await roleIdentity(standIn, worker);
     const env = worker.environment;
     const stub = {

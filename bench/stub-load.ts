@@ -31,14 +31,20 @@ function context(name: string): LambdaContext {
   };
 }
 
-async function main(): Promise<void> {
+/** A failed load run ends this process with the error, which the parent reports. */
+function fail(error: unknown): never {
+  process.stderr.write(`stub load failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+}
+
+function main(): void {
   const config = JSON.parse(process.env.PULUMI_LIVE_BENCH_CONFIG!) as LoadConfig;
   const stub: StubConfig = { ...config, key: Buffer.from(config.key, "base64") };
   const relays: Relay[] = [];
   const relay = (i: number) =>
     (relays[i] ??= createRelay(stub, { envId: `bench${i}`, log: () => undefined }));
   const call = (i: number, event: unknown) => relay(i).handle(event, context(stub.functionId));
-  process.on("message", async (command: LoadCommand) => {
+  const run = async (command: LoadCommand) => {
     if (command.type === "close") {
       await Promise.allSettled(relays.map((r) => r.close()));
       process.exit(0);
@@ -71,8 +77,9 @@ async function main(): Promise<void> {
       }),
     );
     process.send!({ rate: done / ((performance.now() - t0) / 1000), windows });
-  });
+  };
+  process.on("message", (command: LoadCommand) => void run(command).catch(fail));
   process.send!({ ready: true });
 }
 
-void main();
+main();

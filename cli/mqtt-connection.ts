@@ -173,7 +173,8 @@ export class MqttConnection {
       }
     };
     const self = new MqttConnection(connection, onStatus, options.explainRefusal);
-    connection.on("error", () => undefined);
+    // aws-crt emits every failed operation here as well as rejecting it: say so, whoever caught the rejection.
+    connection.on("error", (error) => onStatus({ state: "failed", detail: String(error?.message ?? error) }));
     connection.on("interrupt", (error) =>
       onStatus({ state: "interrupted", detail: String(error?.message ?? error) }),
     );

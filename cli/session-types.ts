@@ -3,7 +3,7 @@ import type { BuildResult } from "./runtime/builder";
 import type { InvokeOutcome, InvokeRequest } from "./runtime/worker-pool";
 import type { InvocationRecorderHook } from "./served-invocation";
 import type { SessionConnection } from "./spread-connection";
-import type { LambdaError } from "../core/lambda-error";
+import type { DropEvent, InvokeEvent, ResultEvent, StatusEvent, TakeoverEvent } from "./events";
 
 /** A function this session serves from local source. */
 export interface ServedFunction {
@@ -20,17 +20,11 @@ export interface Runner {
 
 /** What a session tells the person (or the NDJSON stream) about. */
 export interface SessionEvents {
-  invoke(e: { name: string; requestId: string; envId: string; bytes: number }): void;
-  result(e: {
-    name: string;
-    requestId: string;
-    durationMs: number;
-    coldStart: boolean;
-    error?: LambdaError;
-  }): void;
-  drop(e: { reason: string; topic: string }): void;
-  status(e: { message: string }): void;
-  takeover(e: { sessionId: string; host?: string }): void;
+  invoke(e: InvokeEvent): void;
+  result(e: ResultEvent): void;
+  drop(e: DropEvent): void;
+  status(e: StatusEvent): void;
+  takeover(e: TakeoverEvent): void;
 }
 
 export interface SessionOptions {

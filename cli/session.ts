@@ -144,7 +144,11 @@ export class Session {
       if (!message) return;
       if (message.type !== "request" || topic !== this.topics.request(message.functionId)) {
         this.counters.foreign++;
-        this.options.events.drop({ reason: `unexpected ${message.type} message`, topic });
+        this.options.events.drop({
+          reason: "unexpected-message",
+          detail: `a ${message.type} message on the request topic`,
+          topic,
+        });
         return;
       }
       const work = this.onRequest(message).catch((error) =>
@@ -153,7 +157,7 @@ export class Session {
       this.inflight.add(work);
       void work.finally(() => this.inflight.delete(work));
     } catch (error) {
-      this.options.events.drop({ reason: String(error), topic });
+      this.options.events.drop({ reason: "unreadable", detail: String(error), topic });
     }
   }
 
@@ -201,13 +205,22 @@ export class Session {
     switch (verdict.kind) {
       case "foreign":
         this.counters.foreign++;
-        this.options.events.drop({ reason: verdict.reason, topic: String(request.functionId) });
+        this.options.events.drop({
+          reason: "unknown-function",
+          detail: verdict.reason,
+          functionId: String(request.functionId),
+          function: fn?.name,
+          requestId: request.requestId,
+        });
         return;
       case "expired":
         this.counters.expired++;
         this.options.events.drop({
-          reason: `request ${request.requestId} past its deadline`,
-          topic: fn!.name,
+          reason: "expired",
+          detail: `request ${request.requestId} arrived after its deadline`,
+          functionId: request.functionId,
+          function: fn?.name,
+          requestId: request.requestId,
         });
         return;
       case "elsewhere":
@@ -246,7 +259,8 @@ export class Session {
       name: fn.name,
       requestId: request.requestId,
       envId: request.envId,
-      bytes: JSON.stringify(request.event)?.length ?? 0,
+      // Bytes, as Lambda counts its payload limit; a string's length counts UTF-16 units.
+      bytes: Buffer.byteLength(JSON.stringify(request.event) ?? ""),
     });
     let answer: Message;
     let served: ServedInvocation | undefined;

@@ -56,7 +56,7 @@ export class SpreadConnection implements SessionConnection {
     );
     const failed = opened.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) {
-      await Promise.allSettled(opened.map((r) => (r.status === "fulfilled" ? r.value.close() : undefined)));
+      await Promise.allSettled(opened.flatMap((r) => (r.status === "fulfilled" ? [r.value.close()] : [])));
       throw failed.reason;
     }
     return new SpreadConnection(

@@ -144,6 +144,8 @@ export function handlerError(error: unknown): LambdaError {
         trace: escapeDelete(String(e.stack)).split("\n"),
       };
     }
+    // As Lambda's runtime does: the thrown value's own toString, whatever it says.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string
     return { errorType: typeof error, errorMessage: String((error as object).toString()), trace: [] };
   } catch {
     return {

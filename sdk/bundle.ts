@@ -122,7 +122,7 @@ function runEsbuild(
   options: esbuild.BuildOptions,
 ): BuildOutput | undefined {
   try {
-    return esbuild.buildSync(options) as BuildOutput;
+    return esbuild.buildSync(options);
   } catch (error) {
     const found = (error as { errors?: esbuild.Message[] }).errors;
     const messages = found?.length ? found.map(formatMessage) : [(error as Error).message];

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { FUNCTION_TYPE, STUB_BUNDLE } from "../core/names";
+import type { FunctionRecord } from "../core/stack-record";
 import { isPythonRuntime } from "../core/python";
 import { STUB_ENV } from "../protocol/environment";
 import { functionId as toFunctionId } from "../protocol/topics";
@@ -10,7 +11,7 @@ import type { Bundle, BundleOptions } from "./bundle";
 import { Problems } from "./errors";
 import { projectRoot, resolveHandler } from "./handler-source";
 import type { HandlerSource } from "./handler-source";
-import { stubDisabledPolicyDocument, stubPolicyDocument } from "./iot-policy";
+import { stubDisabledPolicyDocument, stubPolicyDocument } from "../core/iot-policy";
 import { decideLive } from "./live-config";
 import { checkPythonOptions, packagePython, pythonArchive, resolvePythonHandler } from "./python-package";
 import type { PythonOptions, PythonPackage, PythonSource } from "./python-package";
@@ -143,15 +144,16 @@ export class LiveFunction extends pulumi.ComponentResource {
     this.name = fn.name;
     this.roleArn = roleArn;
     this.nodes = { function: fn, role, policy };
-    this.registerOutputs({
+    const outputs: { [K in keyof FunctionRecord]: pulumi.Input<FunctionRecord[K]> } = {
       functionName: fn.name,
       functionArn: fn.arn,
       functionId,
       handler: source!.relative,
-      runtime,
+      runtime: pulumi.output(runtime).apply((r) => r ?? DEFAULT_RUNTIME),
       live,
       roleArn,
-    });
+    };
+    this.registerOutputs(outputs);
 
     function buildReal(src: HandlerSource): Bundle | undefined {
       const target = typeof runtime === "string" ? esbuildTarget(runtime) : "node20";

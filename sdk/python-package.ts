@@ -244,7 +244,7 @@ function pipFailure(
   run: ReturnType<typeof spawnSync>,
 ): string {
   const shown = path.relative(root, requirements);
-  if ((run.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
+  if (run.error && "code" in run.error && run.error.code === "ENOENT") {
     return `${shown} needs pip to install its packages, and the Python interpreter ${interpreter} was not found.`;
   }
   const output = `${String(run.stderr ?? "")}${String(run.stdout ?? "")}`.trim();
@@ -257,7 +257,7 @@ function pipFailure(
 }
 
 function pipFix(platform: string, version: string, run: ReturnType<typeof spawnSync>): string {
-  if ((run.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
+  if (run.error && "code" in run.error && run.error.code === "ENOENT") {
     return "Install Python 3 with pip, create the project's .venv, or set python.interpreter.";
   }
   return (

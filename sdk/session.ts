@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SESSION_TYPE } from "../core/names";
+import type { SessionRecord } from "../core/stack-record";
 import { clientIdPrefix, topicPrefix, type StackNamespace } from "../protocol/topics";
 
 /** What the `Session` records besides what its provider makes: where the stack and its endpoint are. */
@@ -106,7 +107,9 @@ export class Session extends pulumi.ComponentResource {
     this.project = state.project;
     this.stack = state.stack;
     this.protocolVersion = state.protocolVersion;
-    this.registerOutputs({
+    const outputs: {
+      [K in keyof SessionRecord | "key"]: pulumi.Input<(SessionRecord & { key: string })[K]>;
+    } = {
       key: this.key,
       organization: this.organization,
       project: this.project,
@@ -118,7 +121,8 @@ export class Session extends pulumi.ComponentResource {
       endpoint: this.endpoint,
       region: this.region,
       protocolVersion: this.protocolVersion,
-    });
+    };
+    this.registerOutputs(outputs);
   }
 }
 

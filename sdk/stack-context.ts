@@ -48,7 +48,7 @@ export function stackContext(): StackContext {
   const id = `${organization}\u0000${project}\u0000${stack}`;
   const monitor = pulumi.runtime.getMonitor() ?? noMonitor;
   let known = contexts.get(monitor);
-  if (!known) contexts.set(monitor, (known = new Map()));
+  if (!known) contexts.set(monitor, (known = new Map<string, StackContext>()));
   const existing = known.get(id);
   if (existing) return existing;
   const region = aws.getRegionOutput().region;

@@ -203,7 +203,7 @@ export class Connection {
     const socket = new WebSocket(this.options.url(), ["mqtt"]);
     const stream = mqttWebSocketStream(socket);
     socket.on("close", () => stream.destroy());
-    return stream as unknown as IStream;
+    return stream;
   }
 
   private resetReady(): void {

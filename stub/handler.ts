@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readStubConfig } from "./config";
-import type { LambdaContext } from "./lambda-context";
+import type { Context } from "aws-lambda";
 import { createRelay, relayFailure, type Relay } from "./relay";
 import { RelayError } from "./relay-error";
 
@@ -22,7 +22,7 @@ try {
 }
 
 /** The Lambda handler deployed in live mode (`index.handler`). */
-export async function handler(event: unknown, context: LambdaContext): Promise<unknown> {
+export async function handler(event: unknown, context: Context): Promise<unknown> {
   context.callbackWaitsForEmptyEventLoop = false;
   let current: Relay;
   try {

@@ -1,3 +1,8 @@
+import type { ALBResult, APIGatewayProxyResult, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+
+/** A response for one of the HTTP front doors (@types/aws-lambda's shapes). */
+export type HttpErrorResponse = APIGatewayProxyStructuredResultV2 | APIGatewayProxyResult | ALBResult;
+
 /** The HTTP front doors of Lambda whose events want an HTTP response rather than a thrown error. */
 export type HttpEventKind = "http-api" | "rest-api" | "alb";
 
@@ -25,7 +30,7 @@ export function httpEventKind(event: unknown): HttpEventKind | undefined {
 export const PUBLIC_UNAVAILABLE_MESSAGE = "Service Unavailable: the function is not being served";
 
 /** A 503 in the shape the front door expects, with the public message as API Gateway's own errors carry one. */
-export function unavailableResponse(kind: HttpEventKind, event: unknown): Record<string, unknown> {
+export function unavailableResponse(kind: HttpEventKind, event: unknown): HttpErrorResponse {
   const body = JSON.stringify({ message: PUBLIC_UNAVAILABLE_MESSAGE });
   const contentType = "application/json";
   if (kind === "alb") {

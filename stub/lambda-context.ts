@@ -1,13 +1,22 @@
+import type { Context } from "aws-lambda";
 import type { InvocationContext } from "../protocol";
 
 /**
- * The parts of Lambda's Node.js `context` object the stub reads (no dependency on @types/aws-lambda): the
- * fields that travel, plus the runtime's own.
+ * The parts of Lambda's Node.js `context` object (@types/aws-lambda's `Context`) the stub reads: the
+ * fields that travel, plus the runtime's own. A type only: nothing of it is in the bundle.
  */
-export interface LambdaContext extends InvocationContext {
-  callbackWaitsForEmptyEventLoop?: boolean;
-  getRemainingTimeInMillis(): number;
-}
+export type LambdaContext = Pick<
+  Context,
+  | "awsRequestId"
+  | "functionName"
+  | "functionVersion"
+  | "invokedFunctionArn"
+  | "memoryLimitInMB"
+  | "logGroupName"
+  | "logStreamName"
+  | "getRemainingTimeInMillis"
+> &
+  Partial<Pick<Context, "callbackWaitsForEmptyEventLoop" | "identity" | "clientContext">>;
 
 /** Copies what the local handler's `context` is rebuilt from; functions and runtime flags stay behind. */
 export function invocationContext(context: LambdaContext): InvocationContext {

@@ -12,7 +12,7 @@ import { credentialsFromEnv, type StubConfig } from "./config";
 import { Connection } from "./connection";
 import { exchange } from "./exchange";
 import { loadFallback, runHandler, type LambdaHandler } from "./fallback";
-import { httpEventKind, unavailableResponse } from "./http-event";
+import { httpEventKind, unavailableResponse, type HttpErrorResponse } from "./http-event";
 import { invocationContext, type LambdaContext } from "./lambda-context";
 import { RelayError } from "./relay-error";
 import { presignIotUrl } from "./sigv4";
@@ -198,7 +198,7 @@ export function createRelay(config: StubConfig, options: RelayOptions = {}): Rel
  * error would become an opaque 502), with the message in the function's log; every other event gets the
  * error thrown, so retries and DLQs apply.
  */
-export function relayFailure(event: unknown, error: RelayError): Record<string, unknown> {
+export function relayFailure(event: unknown, error: RelayError): HttpErrorResponse {
   const kind = httpEventKind(event);
   if (!kind) throw error;
   console.error(`[pulumi-live] ${error.name}: ${error.message}`);

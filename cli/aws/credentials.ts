@@ -11,18 +11,15 @@ export type CredentialsProvider = () => Promise<AwsCredentials>;
 export interface CredentialsSource {
   /** The profile in use (`--profile`, else `AWS_PROFILE`), for messages. */
   readonly profile?: string;
-  /** Credentials valid for at least `refreshBeforeMs` more; fetched again when closer to expiry. */
+  /** Current credentials; asked on every connect and reconnect, so refreshed ones are used. */
   get(): Promise<AwsCredentials>;
 }
 
 export interface CredentialsOptions {
   /** `--profile`; else the default chain's own choice (`AWS_PROFILE`, then `default`). */
   profile?: string;
-  /** Replaces the default chain (tests). */
+  /** Replaces the default chain (tests); used as it is, without caching. */
   provider?: CredentialsProvider;
-  /** Fetch again when the credentials expire within this much (ms). @default 300000 (5 minutes) */
-  refreshBeforeMs?: number;
-  now?: () => number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -66,36 +63,20 @@ export function explainCredentialsError(error: unknown, profile?: string): UserE
 
 /**
  * The default AWS credential chain (environment, shared config and credentials files, SSO, credential
- * process, container and instance roles) for `profile`, cached until `refreshBeforeMs` before expiry.
- * Failures are `UserError`s saying what to run.
+ * process, container and instance roles) for `profile`. The SDK's chain caches what it found and fetches
+ * again five minutes before expiry, one fetch at a time (a reconnect storm does not start an SSO
+ * refresh per attempt). Failures are `UserError`s saying what to run.
  */
 export function awsCredentials(options: CredentialsOptions = {}): CredentialsSource {
   const env = options.env ?? process.env;
   const profile = options.profile ?? (env.AWS_PROFILE || undefined);
   const provider: CredentialsProvider =
     options.provider ?? fromNodeProviderChain(options.profile ? { profile: options.profile } : {});
-  const refreshBeforeMs = options.refreshBeforeMs ?? 300_000;
-  const now = options.now ?? Date.now;
-  let cached: AwsCredentials | undefined;
-  let pending: Promise<AwsCredentials> | undefined;
-  const fresh = (c: AwsCredentials) => !c.expiration || c.expiration.getTime() - refreshBeforeMs > now();
   return {
     profile,
-    get: () => {
-      if (cached && fresh(cached)) return Promise.resolve(cached);
-      // One fetch at a time: a reconnect storm must not start an SSO refresh per attempt.
-      pending ??= provider()
-        .then((credentials) => {
-          cached = credentials;
-          return credentials;
-        })
-        .catch((error: unknown) => {
-          throw explainCredentialsError(error, profile);
-        })
-        .finally(() => {
-          pending = undefined;
-        });
-      return pending;
-    },
+    get: () =>
+      provider().catch((error: unknown) => {
+        throw explainCredentialsError(error, profile);
+      }),
   };
 }

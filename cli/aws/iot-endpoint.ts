@@ -22,7 +22,7 @@ export function parseEndpointOptions(endpoint?: string, caFile?: string): Endpoi
       readFileSync(caFile);
     } catch (error) {
       throw new UserError(
-        `--ca-file ${caFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? error}). ` +
+        `--ca-file ${caFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}). ` +
           "Pass the PEM file of the certificate authority your IoT endpoint's certificate comes from.",
       );
     }

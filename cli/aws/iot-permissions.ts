@@ -1,4 +1,4 @@
-import type { DeveloperScope } from "../../sdk/iot-policy";
+import type { DeveloperScope } from "../../core/iot-policy";
 import type { StackRecord } from "../discovery/discover";
 import type { Refusal } from "../mqtt-connection";
 import { UserError } from "../user-error";

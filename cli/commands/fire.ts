@@ -1,38 +1,51 @@
 /** `pulumi-live fire <rule>`: fires a local EventBridge schedule of `serve --local` now. */
-import { parseArgs } from "node:util";
 import { firePath } from "../local/local-triggers";
 import type { FireResult } from "../local/triggers/schedules";
+import { defineCommand } from "../command-line/command";
 import { UserError } from "../user-error";
 import type { CommandIo } from "./command-io";
 import { DEFAULT_LOCAL_ENDPOINT } from "./invoke";
 
-export const FIRE_HELP = `Usage: pulumi-live fire <rule> [--endpoint URL] [--json]
-
-Fires an EventBridge schedule of the program served by pulumi-live serve --local now: each of the rule's
-target functions gets the scheduled event (or the target's input) and the answers are printed.
-
-  <rule>            the EventBridge rule's resource name, as serve --local lists it
-  --endpoint URL    the local gateway (default http://127.0.0.1:3000)
-  --json            one JSON document instead of lines for people
-`;
+export const fireCommand = defineCommand<{ rule: string; endpoint?: string; json: boolean }>({
+  name: "fire",
+  summary: "fire a local EventBridge schedule of serve --local now",
+  usage: ["<rule> [--endpoint URL] [--json]"],
+  description:
+    "Fires an EventBridge schedule of the program served by pulumi-live serve --local now: each of the " +
+    "rule's target functions gets the scheduled event (or the target's input) and the answers are printed. " +
+    "Exits 1 when a target failed.",
+  arguments: [
+    { name: "<rule>", description: "the EventBridge rule's resource name, as serve --local lists it" },
+  ],
+  positionals: { min: 1, max: 1 },
+  options: [
+    {
+      name: "endpoint",
+      takes: "value",
+      placeholder: "URL",
+      description: "the local gateway",
+      default: DEFAULT_LOCAL_ENDPOINT,
+    },
+    { name: "json", description: "one JSON document instead of lines for people" },
+  ],
+  read: (args) => ({
+    rule: args.positionals[0] ?? "",
+    endpoint: args.value("endpoint"),
+    json: args.flag("json"),
+  }),
+  run: (options, io) => fire(options, io),
+});
 
 /** Resolves with the exit code: 0 when every target succeeded, 1 when one failed. */
-export async function runFireCommand(args: string[], io: CommandIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      endpoint: { type: "string" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
-    io.stdout(FIRE_HELP);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new UserError(`fire takes one rule name.\n\n${FIRE_HELP}`);
-  const rule = positionals[0];
+export function runFireCommand(args: string[], io: CommandIo): Promise<number> {
+  return fireCommand.execute(args, io);
+}
+
+async function fire(
+  values: { rule: string; endpoint?: string; json: boolean },
+  io: CommandIo,
+): Promise<number> {
+  const { rule } = values;
   const endpoint = (values.endpoint ?? DEFAULT_LOCAL_ENDPOINT).replace(/\/+$/, "");
   let response: Response;
   try {

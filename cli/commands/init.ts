@@ -1,21 +1,12 @@
 /** `pulumi-live init [vscode]`: ignore `.pulumi-live/` in git; with `vscode`, a debugger launch configuration. */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { withPulumiLiveIgnored } from "../init/gitignore";
 import { LAUNCH_NAME, mergeLaunchJson } from "../init/launch-json";
 import { hasPythonSources, PYTHON_ATTACH_CONFIGURATION, PYTHON_ATTACH_NAME } from "../init/python-attach";
+import { defineCommand } from "../command-line/command";
 import { UserError } from "../user-error";
 import type { CommandIo } from "./command-io";
-
-export const INIT_HELP = `Usage: pulumi-live init [vscode]
-
-  pulumi-live init          adds .pulumi-live/ (builds, invocation records) to .gitignore
-  pulumi-live init vscode   also writes .vscode/launch.json's "${LAUNCH_NAME}" configuration, which runs
-                            node_modules/.bin/pulumi-live serve under VS Code's debugger (other
-                            configurations and comments are kept); in a project with Python
-                            handlers, also "${PYTHON_ATTACH_NAME}"
-`;
 
 async function readIfExists(file: string): Promise<string | undefined> {
   try {
@@ -26,23 +17,38 @@ async function readIfExists(file: string): Promise<string | undefined> {
   }
 }
 
+export const initCommand = defineCommand<{ vscode: boolean }>({
+  name: "init",
+  summary: "ignore .pulumi-live/ in git; with vscode, write a VS Code launch configuration",
+  usage: ["[vscode]"],
+  arguments: [
+    {
+      name: "vscode",
+      description:
+        `also write .vscode/launch.json's "${LAUNCH_NAME}" configuration, which runs ` +
+        "node_modules/.bin/pulumi-live serve under VS Code's debugger (other configurations and comments are " +
+        `kept); in a project with Python handlers, also "${PYTHON_ATTACH_NAME}"`,
+    },
+  ],
+  description: "Adds .pulumi-live/ (builds, invocation records) to .gitignore.",
+  positionals: { min: 0, max: 1 },
+  options: [],
+  read(args, problems) {
+    const [target] = args.positionals;
+    if (target !== undefined && target !== "vscode") {
+      problems.push(`Unknown init target "${target}". Run pulumi-live init, or pulumi-live init vscode.`);
+    }
+    return { vscode: target === "vscode" };
+  },
+  run: (options, io) => init(options.vscode, io),
+});
+
 /** Runs `pulumi-live init`; resolves with the exit code. Throws UserError for what the user can fix. */
-export async function runInitCommand(args: string[], io: CommandIo): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { help: { type: "boolean", short: "h" } },
-  });
-  if (values.help) {
-    io.stdout(INIT_HELP);
-    return 0;
-  }
-  const [target, ...extra] = positionals;
-  if (extra.length > 0 || (target !== undefined && target !== "vscode")) {
-    throw new UserError(
-      `Unknown init target "${positionals.join(" ")}". Run pulumi-live init, or pulumi-live init vscode.`,
-    );
-  }
+export function runInitCommand(args: string[], io: CommandIo): Promise<number> {
+  return initCommand.execute(args, io);
+}
+
+async function init(vscode: boolean, io: CommandIo): Promise<number> {
   const gitignore = path.join(io.cwd, ".gitignore");
   const before = await readIfExists(gitignore);
   const after = withPulumiLiveIgnored(before);
@@ -53,7 +59,7 @@ export async function runInitCommand(args: string[], io: CommandIo): Promise<num
       `${before === undefined ? "created .gitignore ignoring" : "added to .gitignore:"} .pulumi-live/\n`,
     );
   }
-  if (target === "vscode") {
+  if (vscode) {
     await initVscode(io);
     if (hasPythonSources(io.cwd)) await initPythonAttach(io);
   }
@@ -88,7 +94,6 @@ async function initVscode(io: CommandIo): Promise<void> {
     `Start it from VS Code's Run and Debug view; breakpoints in your handlers' .ts files bind when an invocation arrives.\n`,
   );
 }
-
 /** The debugpy attach configuration, for a project with Python handlers. */
 async function initPythonAttach(io: CommandIo): Promise<void> {
   const file = path.join(io.cwd, ".vscode", "launch.json");

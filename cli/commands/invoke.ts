@@ -1,28 +1,13 @@
 /** `pulumi-live invoke <function>`: one invocation through Lambda's Invoke API, in AWS or the local gateway. */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { findProjectRoot } from "../../core/handler";
+import { defineCommand } from "../command-line/command";
 import { readStack } from "../discovery/discover";
 import type { StackFunction } from "../discovery/stack-export";
 import { UserError } from "../user-error";
 import type { CommandIo } from "./command-io";
 import type { LambdaError } from "../../core/lambda-error";
-
-export const INVOKE_HELP = `Usage: pulumi-live invoke <function> [--event FILE|-] [--local [--endpoint URL]] [--json]
-
-Invokes a function through Lambda's Invoke API, so the event travels through the deployed relay stub to
-your pulumi-live serve session, and prints the result and the tail of its log.
-
-  <function>        the LiveFunction's name in your Pulumi program (looked up in the stack of the project
-                    folder), or the deployed function's name or ARN (with --local: the name given to --function)
-  --event FILE|-    the event: a JSON file, or - for standard input (default {})
-  --stack NAME      the stack the LiveFunction is looked up in (default: the selected one)
-  --region REGION   the function's region (default: the LiveFunction's, AWS_REGION or your profile's)
-  --local           invoke the local gateway of pulumi-live serve --local instead of AWS
-  --endpoint URL    the local gateway (default http://127.0.0.1:3000)
-  --json            one JSON document instead of lines for people
-`;
 
 export const DEFAULT_LOCAL_ENDPOINT = "http://127.0.0.1:3000";
 
@@ -65,7 +50,8 @@ async function readEvent(source: string | undefined, io: CommandIo, deps: Invoke
   if (source === undefined) return "{}";
   let text = "";
   if (source === "-") {
-    for await (const chunk of deps.stdin ?? process.stdin) text += chunk.toString();
+    const input: AsyncIterable<Buffer | string> = deps.stdin ?? process.stdin;
+    for await (const chunk of input) text += chunk.toString();
   } else {
     try {
       text = await readFile(path.resolve(io.cwd, source), "utf8");
@@ -106,39 +92,92 @@ function explain(error: unknown, target: string, name: string): Error {
   return new UserError(`Invoking ${name} at ${target} failed: ${e.name}: ${e.message}`);
 }
 
-/** Runs `pulumi-live invoke`; resolves with the exit code (1 when the function failed). */
-export async function runInvokeCommand(
-  args: string[],
-  io: CommandIo,
-  deps: InvokeDeps = {},
-): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      event: { type: "string" },
-      stack: { type: "string" },
-      region: { type: "string" },
-      local: { type: "boolean" },
-      endpoint: { type: "string" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
+interface InvokeOptions {
+  name: string;
+  event?: string;
+  stack?: string;
+  region?: string;
+  local: boolean;
+  endpoint?: string;
+  json: boolean;
+}
+
+export const invokeCommand = defineCommand<InvokeOptions, InvokeDeps>({
+  name: "invoke",
+  summary: "invoke a deployed (or local) function through Lambda's Invoke API",
+  usage: ["<function> [--event FILE|-] [--local [--endpoint URL]] [--json]"],
+  description:
+    "Invokes a function through Lambda's Invoke API, so the event travels through the deployed relay stub " +
+    "to your pulumi-live serve session, and prints the result and the tail of its log. Exits 1 when the " +
+    "function failed.",
+  arguments: [
+    {
+      name: "<function>",
+      description:
+        "the LiveFunction's name in your Pulumi program (looked up in the stack of the project folder), or " +
+        "the deployed function's name or ARN (with --local: the name given to --function)",
     },
-  });
-  if (values.help) {
-    io.stdout(INVOKE_HELP);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    throw new UserError("invoke takes one function name, e.g. pulumi-live invoke api --event event.json.");
-  }
-  if (values.endpoint && !values.local) {
-    throw new UserError("--endpoint is the local gateway's address: use it with --local.");
-  }
-  if (values.stack && values.local) {
-    throw new UserError("--stack looks a LiveFunction up in a deployed stack: drop it with --local.");
-  }
-  const [given] = positionals;
+  ],
+  positionals: { min: 1, max: 1 },
+  options: [
+    {
+      name: "event",
+      takes: "value",
+      placeholder: "FILE|-",
+      description: "the event: a JSON file, or - for standard input",
+      default: "{}",
+    },
+    {
+      name: "stack",
+      takes: "value",
+      placeholder: "NAME",
+      description: "the stack the LiveFunction is looked up in",
+      default: "the selected one",
+    },
+    {
+      name: "region",
+      takes: "value",
+      placeholder: "REGION",
+      description: "the function's region",
+      default: "the LiveFunction's, AWS_REGION or your profile's",
+    },
+    { name: "local", description: "invoke the local gateway of pulumi-live serve --local instead of AWS" },
+    {
+      name: "endpoint",
+      takes: "value",
+      placeholder: "URL",
+      description: "the local gateway, with --local",
+      default: DEFAULT_LOCAL_ENDPOINT,
+    },
+    { name: "json", description: "one JSON document instead of lines for people" },
+  ],
+  read(args, problems) {
+    if (args.has("endpoint") && !args.flag("local")) {
+      problems.push("--endpoint is the local gateway's address: use it with --local.");
+    }
+    if (args.has("stack") && args.flag("local")) {
+      problems.push("--stack looks a LiveFunction up in a deployed stack: drop it with --local.");
+    }
+    return {
+      name: args.positionals[0] ?? "",
+      event: args.value("event"),
+      stack: args.value("stack"),
+      region: args.value("region"),
+      local: args.flag("local"),
+      endpoint: args.value("endpoint"),
+      json: args.flag("json"),
+    };
+  },
+  run: (options, io, deps) => invoke(options, io, deps),
+});
+
+/** Runs `pulumi-live invoke`; resolves with the exit code (1 when the function failed). */
+export function runInvokeCommand(args: string[], io: CommandIo, deps: InvokeDeps = {}): Promise<number> {
+  return invokeCommand.execute(args, io, deps);
+}
+
+async function invoke(values: InvokeOptions, io: CommandIo, deps: InvokeDeps): Promise<number> {
+  const given = values.name;
   const payload = await readEvent(values.event, io, deps);
   const deployed = values.local
     ? { functionName: given }

@@ -14,6 +14,7 @@ import { pythonFunctionBuilder } from "../runtime/python/python-function";
 import { WorkerPool } from "../runtime/worker-pool";
 import { removeStaleBuilds } from "../runtime/stale-builds";
 import type { ServedFunction } from "../session";
+import type { Teardown } from "../teardown";
 
 /** One function to serve from local source. */
 export interface LocalSource {
@@ -45,7 +46,7 @@ export interface LocalRuntimeOptions {
   python?: string;
   reporter: Reporter;
   /** Teardown steps, run in reverse order by the caller's close(). */
-  cleanup: (() => Promise<unknown>)[];
+  cleanup: Teardown;
 }
 
 export interface LocalRuntime {
@@ -84,7 +85,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           onError: (message) => reporter.status({ message }),
         });
   // Registered first, so it runs last: after the session has answered what was in flight.
-  if (recorder) cleanup.push(() => recorder.flush());
+  if (recorder) cleanup.add("the invocation records", () => recorder.flush());
 
   const builders = new Map<string, LocalBuilder>();
   const served: ServedFunction[] = [];
@@ -123,7 +124,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           cwd: options.root,
           onBuild,
         });
-    cleanup.push(() => builder.dispose());
+    cleanup.add(`the build of ${fn.name}`, () => builder.dispose());
     builders.set(fn.name, builder);
     served.push({
       name: fn.name,
@@ -150,6 +151,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     spareWorkers: true,
   });
   warm.pool = pool;
-  cleanup.push(() => pool.close());
+  cleanup.add("the worker pool", () => pool.close());
   return { builders, served, pool, recorder, inspector };
 }

@@ -1,26 +1,13 @@
 /** `pulumi-live replay <request-id | file>`: a recorded invocation, run again against the current source. */
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { findRecord } from "../record/find-record";
 import { readRecord } from "../record/invocation-record";
 import { replayJson, sameOutcome, sideBySide } from "../record/replay-report";
 import { REDACTED } from "../record/redact";
 import type { AwsCredentials } from "../../core/credentials";
 import { replayEnvironment, runReplay } from "../record/replay-run";
-import { UserError } from "../user-error";
+import { defineCommand } from "../command-line/command";
 import type { CommandIo } from "./command-io";
-
-export const REPLAY_HELP = `Usage: pulumi-live replay <request-id | file> [--json]
-
-Runs a recorded invocation (.pulumi-live/log/<function>/) again against the current source, on this
-machine: no broker, no AWS. The handler gets the recorded event, context and environment, with AWS
-credentials as they are now from your AWS credential chain (recorded ones are redacted). Prints the new
-result next to the recorded one. Exit code 0 when the replay succeeded, 1 when it failed.
-
-  <request-id>   the request id, or its first characters as pulumi-live serve shows them
-  <file>         a record file
-  --json         one JSON document instead of lines for people
-`;
 
 /** How long the credential chain may look (instance metadata can be slow to say there is none). */
 const CREDENTIALS_TIMEOUT_MS = 5000;
@@ -44,27 +31,39 @@ export interface ReplayDeps {
   credentials?: () => Promise<AwsCredentials | undefined>;
 }
 
+export const replayCommand = defineCommand<{ record: string; json: boolean }, ReplayDeps>({
+  name: "replay",
+  summary: "run a recorded invocation again, locally, against the current source",
+  usage: ["<request-id | file> [--json]"],
+  description:
+    "Runs a recorded invocation (.pulumi-live/log/<function>/) again against the current source, on this " +
+    "machine: no broker, no AWS. The handler gets the recorded event, context and environment, with AWS " +
+    "credentials as they are now from your AWS credential chain (recorded ones are redacted). Prints the " +
+    "new result next to the recorded one. Exits 0 when the replay succeeded, 1 when it failed.",
+  arguments: [
+    {
+      name: "<request-id>",
+      description: "the request id, or its first characters as pulumi-live serve shows them",
+    },
+    { name: "<file>", description: "a record file" },
+  ],
+  positionals: { min: 1, max: 1 },
+  options: [{ name: "json", description: "one JSON document instead of lines for people" }],
+  read: (args) => ({ record: args.positionals[0] ?? "", json: args.flag("json") }),
+  run: (options, io, deps) => replay(options, io, deps),
+});
+
 /** Runs `pulumi-live replay`; resolves with the exit code. Throws UserError for what the user can fix. */
-export async function runReplayCommand(
-  args: string[],
+export function runReplayCommand(args: string[], io: CommandIo, deps: ReplayDeps = {}): Promise<number> {
+  return replayCommand.execute(args, io, deps);
+}
+
+async function replay(
+  values: { record: string; json: boolean },
   io: CommandIo,
-  deps: ReplayDeps = {},
+  deps: ReplayDeps,
 ): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
-  });
-  if (values.help) {
-    io.stdout(REPLAY_HELP);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    throw new UserError(
-      "replay takes one request id or record file, e.g. pulumi-live replay 3f2a9c1e (see pulumi-live replay --help).",
-    );
-  }
-  const file = await findRecord(io.cwd, positionals[0]);
+  const file = await findRecord(io.cwd, values.record);
   const record = await readRecord(file);
   const credentials = await (deps.credentials ?? credentialsFromChain)();
   const { environment, missing } = replayEnvironment(record, credentials, io.env);

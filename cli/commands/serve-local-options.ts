@@ -73,7 +73,6 @@ export interface ResolvedServeLocalOptions {
   inspect?: InspectAddress;
   record: number | false;
   python?: string;
-  reporter: Reporter;
 }
 
 function positiveInteger(
@@ -87,7 +86,10 @@ function positiveInteger(
   return n;
 }
 
-export function resolveServeLocalOptions(options: ServeLocalOptions): ResolvedServeLocalOptions {
+/** Resolves the options, reporting every problem in one `UserError`. */
+export function resolveServeLocalOptions(
+  options: Omit<ServeLocalOptions, "reporter">,
+): ResolvedServeLocalOptions {
   const cwd = path.resolve(options.cwd ?? process.cwd());
   const problems: string[] = [];
   const specs: FunctionSpec[] = [];
@@ -157,8 +159,7 @@ export function resolveServeLocalOptions(options: ServeLocalOptions): ResolvedSe
     inspect,
     record: options.record ?? DEFAULT_KEEP,
     python: options.python,
-    reporter: options.reporter,
   };
-  if (problems.length > 0) throw new UserError(problems.join("\n"));
+  if (problems.length > 0) throw new UserError(problems);
   return resolved;
 }

@@ -17,6 +17,7 @@ import type { Invoker } from "../local/invoker";
 import { MqttConnection } from "../mqtt-connection";
 import type { WorkerPool } from "../runtime/worker-pool";
 import { Session } from "../session";
+import { Teardown, teardownMessage } from "../teardown";
 import { UserError } from "../user-error";
 import type { HttpSource } from "../local/events/http-sources";
 import { resolveServeLocalOptions, type ServeLocalOptions } from "./serve-local-options";
@@ -63,12 +64,12 @@ export interface LocalServer {
  */
 export async function startLocalServer(input: ServeLocalOptions): Promise<LocalServer> {
   const options = resolveServeLocalOptions(input);
-  const { reporter } = options;
+  const { reporter } = input;
   const key = generateKey();
-  const cleanup: (() => Promise<unknown>)[] = [];
-  const closeAll = async () => {
-    for (const step of cleanup.reverse()) await step().catch(() => undefined);
-  };
+  const cleanup = new Teardown();
+  // Every part is closed, and a part that fails to close is reported, not swallowed.
+  const closeAll = () =>
+    cleanup.run((what, error) => reporter.error({ message: teardownMessage(what, error) }));
   try {
     // The gateway first: the program's mocked URLs (function URLs, queues) point at its address.
     const gateway = await startGateway({
@@ -81,7 +82,7 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
         reporter.status({ message: `gateway answered ${r.method} ${r.path} with ${r.status}${why}` });
       },
     });
-    cleanup.push(() => gateway.close());
+    cleanup.add("the gateway", () => gateway.close());
     const plan =
       options.specs.length > 0
         ? undefined
@@ -130,7 +131,7 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
     const broker = options.broker
       ? { url: options.broker, close: async () => undefined }
       : await startBroker({ password: brokerSecret, prefix });
-    cleanup.push(() => broker.close());
+    cleanup.add("the broker", () => broker.close());
 
     const session = new Session({
       key,
@@ -148,11 +149,10 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
           },
           clientId: clientId(clientIdPrefix(namespace, "session"), suffix),
           will,
-          onStatus: (s) =>
-            reporter.status({ message: `broker connection ${s.state}${s.detail ? `: ${s.detail}` : ""}` }),
+          onStatus: (s) => reporter.status({ kind: "connection", target: "broker", ...s }),
         }),
     });
-    cleanup.push(() => session.close());
+    cleanup.add("the session", () => session.close());
     await session.start();
 
     const invokers = new Map<string, Invoker>();
@@ -177,7 +177,7 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
           ...(brokerSecret ? { [STUB_ENV.brokerSecret]: brokerSecret } : {}),
         },
       });
-      cleanup.push(() => local.close());
+      cleanup.add(`the Lambda-like environments of ${fn.name}`, () => local.close());
       invokers.set(fn.name, local);
     }
     const triggers = startLocalTriggers({
@@ -196,7 +196,7 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
           message: `schedule ${rule} fired${scheduled ? "" : " on request"}: ${results.map((r) => `${r.functionName} ${r.ok ? "ok" : `failed: ${r.error}`}`).join(", ")}`,
         }),
     });
-    cleanup.push(() => triggers.close());
+    cleanup.add("the triggers", () => triggers.close());
     const httpSources = new Map<string, HttpSource>();
     for (const fn of functions) {
       const source = options.httpSources.get(fn.name) ?? fn.httpSource;

@@ -6,12 +6,13 @@ import { discoverStack, type DiscoveredStack } from "../discovery/discover";
 import { MqttConnection, type MqttConnectionOptions } from "../mqtt-connection";
 import { SpreadConnection } from "../spread-connection";
 import type { Reporter } from "../reporter";
-import { parseInspect } from "../debug/inspector";
+import { parseInspect, type InspectAddress } from "../debug/inspector";
 import { DEFAULT_KEEP } from "../record/invocation-record";
 import { localVariables } from "../runtime/local-variables";
 import { startLocalRuntime, type LocalBuilder } from "./local-runtime";
 import type { WorkerPool } from "../runtime/worker-pool";
 import { Session, type SessionEvents } from "../session";
+import { Teardown, teardownMessage } from "../teardown";
 import { UserError } from "../user-error";
 
 /** Connections a session spreads over by default: 800 messages a second each way through IoT Core, so that
@@ -76,6 +77,36 @@ export interface StackServer {
   close(): Promise<void>;
 }
 
+/** The options of `serve` (a deployed stack) checked: every problem in one `UserError`. */
+export function resolveServeStackOptions(options: Omit<ServeStackOptions, "reporter">): {
+  concurrency: number;
+  inspect?: InspectAddress;
+  record: number | false;
+  connections: number;
+} {
+  const problems: string[] = [];
+  const connections = options.connections ?? DEFAULT_CONNECTIONS;
+  if (!Number.isInteger(connections) || connections < 1 || connections > MAX_CONNECTIONS) {
+    problems.push(`--connections must be a whole number from 1 to ${MAX_CONNECTIONS} (got ${connections}).`);
+  }
+  const concurrency = options.concurrency ?? 16;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    problems.push(`--concurrency must be a whole number ≥ 1 (got ${options.concurrency}).`);
+  }
+  let inspect: InspectAddress | undefined;
+  try {
+    if (options.inspect !== undefined) inspect = parseInspect(options.inspect);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  const record = options.record ?? DEFAULT_KEEP;
+  if (record !== false && (!Number.isInteger(record) || record < 1)) {
+    problems.push(`--record takes how many records to keep per function, 1 or more (got ${record}).`);
+  }
+  if (problems.length > 0) throw new UserError(problems);
+  return { concurrency, inspect, record, connections };
+}
+
 /**
  * Serves a deployed stack's live functions: discovery through the pulumi CLI, the developer's AWS
  * credentials, builds and workers, and a session on the stack's AWS IoT endpoint. A newer session of the
@@ -84,33 +115,31 @@ export interface StackServer {
 export async function startStackServer(options: ServeStackOptions): Promise<StackServer> {
   const { reporter } = options;
   const env = options.env ?? process.env;
-  const concurrency = options.concurrency ?? 16;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new UserError(`--concurrency must be a whole number ≥ 1 (got ${options.concurrency}).`);
-  }
-  const inspect = options.inspect === undefined ? undefined : parseInspect(options.inspect);
-  const record = options.record ?? DEFAULT_KEEP;
-  if (record !== false && (!Number.isInteger(record) || record < 1)) {
-    throw new UserError(`--record takes how many records to keep per function, 1 or more (got ${record}).`);
-  }
-  const stack = await discoverStack({ stack: options.stack, cwd: options.cwd, only: options.only, env });
-  const local = localVariables(stack.root, { env: options.variables, envFile: options.envFile });
+  const { concurrency, inspect, record, connections } = resolveServeStackOptions(options);
   const credentials = options.credentials ?? awsCredentials({ profile: options.profile, env });
-  // Fail now, with the command that fixes it, rather than as a refused WebSocket handshake.
-  await credentials.get();
-  const connections = options.connections ?? DEFAULT_CONNECTIONS;
-  if (!Number.isInteger(connections) || connections < 1 || connections > MAX_CONNECTIONS) {
-    throw new UserError(
-      `--connections must be a whole number from 1 to ${MAX_CONNECTIONS} (got ${connections}).`,
-    );
-  }
+  // Both asked at once, so a user with no stack selected and an expired SSO session hears of both. The
+  // credentials are fetched now to fail with the command that fixes it, not as a refused handshake.
+  const [discovered, signedIn] = await Promise.allSettled([
+    discoverStack({ stack: options.stack, cwd: options.cwd, only: options.only, env }),
+    credentials.get(),
+  ]);
+  const failures = [discovered, signedIn].flatMap((r): unknown[] =>
+    r.status === "rejected" ? [r.reason] : [],
+  );
+  // A failure that is not the user's is a bug: it goes out as it is, with its stack.
+  const bugs = failures.filter((e) => !(e instanceof UserError));
+  if (bugs.length > 0) throw bugs[0];
+  const problems = UserError.combine(failures);
+  if (problems) throw problems;
+  const stack = (discovered as PromiseFulfilledResult<DiscoveredStack>).value;
+  const local = localVariables(stack.root, { env: options.variables, envFile: options.envFile });
   const scope = stackIotScope({ ...stack, functions: stack.all });
   const endpoint = options.endpoint;
 
-  const cleanup: (() => Promise<unknown>)[] = [];
-  const closeAll = async () => {
-    for (const step of cleanup.reverse()) await step().catch(() => undefined);
-  };
+  const cleanup = new Teardown();
+  // Every part is closed, and a part that fails to close is reported, not swallowed.
+  const closeAll = () =>
+    cleanup.run((what, error) => reporter.error({ message: teardownMessage(what, error) }));
   try {
     const { builders, served, pool, recorder, inspector } = await startLocalRuntime({
       functions: stack.functions,
@@ -170,14 +199,17 @@ export async function startStackServer(options: ServeStackOptions): Promise<Stac
               explainRefusal: (refused) => explainRefusal(scope, options.stack, refused),
               onStatus: (s) =>
                 reporter.status({
-                  message: `AWS IoT connection${connections > 1 ? ` ${index + 1}/${connections}` : ""} ${s.state}${s.detail ? `: ${s.detail}` : ""}`,
+                  kind: "connection",
+                  target: "AWS IoT",
+                  ...(connections > 1 ? { connection: `${index + 1}/${connections}` } : {}),
+                  ...s,
                 }),
             }),
         });
         return connection;
       },
     });
-    cleanup.push(() => session.close());
+    cleanup.add("the session", () => session.close());
     await session.start().catch((error: Error) => {
       throw new UserError(error.message);
     });

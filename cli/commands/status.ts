@@ -1,10 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { Reassembler, clientId, stackTopics, type PresenceMessage } from "../../protocol";
 import { awsCredentials, type CredentialsSource } from "../aws/credentials";
-import type { EndpointOverride } from "../aws/iot-endpoint";
+import { parseEndpointOptions, type EndpointOverride } from "../aws/iot-endpoint";
 import { explainRefusal, stackIotScope } from "../aws/iot-permissions";
 import { handlerExists, readStack, type StackRecord } from "../discovery/discover";
 import { MqttConnection, type MqttConnectionOptions } from "../mqtt-connection";
+import { defineCommand } from "../command-line/command";
+import type { OptionDefinition } from "../command-line/definition";
+import type { ParsedArgs } from "../command-line/parse";
+import { UserError } from "../user-error";
 
 export interface StatusOptions {
   stack?: string;
@@ -150,3 +154,78 @@ export function formatStatus(status: StackStatus, now = Date.now()): string {
   if (status.functions.length === 0) lines.push("  (none: the stack has no LiveFunction)");
   return lines.join("\n") + "\n";
 }
+
+/** `--endpoint` and `--ca-file`, as `serve` and `status` take them. */
+export const ENDPOINT_OPTIONS: OptionDefinition[] = [
+  {
+    name: "endpoint",
+    takes: "value",
+    placeholder: "HOST[:PORT]",
+    description:
+      "connect there instead of the stack's IoT endpoint: an IoT custom domain or a VPC interface endpoint " +
+      "(TLS and SigV4 as for AWS IoT)",
+  },
+  {
+    name: "ca-file",
+    takes: "value",
+    placeholder: "PATH",
+    description: "trust the certificate authorities in this PEM file (a private CA)",
+  },
+];
+
+/** Reads `--endpoint` and `--ca-file`, adding what is wrong with them to `problems`. */
+export function readEndpoint(args: ParsedArgs, problems: string[]): EndpointOverride | undefined {
+  try {
+    return parseEndpointOptions(args.value("endpoint"), args.value("ca-file"));
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    problems.push(...error.problems);
+    return undefined;
+  }
+}
+
+export const statusCommand = defineCommand<StatusOptions & { json: boolean }>({
+  name: "status",
+  summary: "the stack's live functions, whether a session serves them and whose",
+  usage: ["[--stack NAME] [--cwd DIR] [--profile NAME] [--json]"],
+  description:
+    "Reads the stack through the pulumi CLI and the stack's retained presence on AWS IoT: the live functions, " +
+    "whether their source is here, and the session serving them (its host, pid and since when).",
+  options: [
+    {
+      name: "stack",
+      takes: "value",
+      placeholder: "NAME",
+      description: "the Pulumi stack",
+      default: "the selected one",
+    },
+    {
+      name: "cwd",
+      takes: "value",
+      placeholder: "DIR",
+      description: "the Pulumi project folder",
+      default: "the current one",
+    },
+    {
+      name: "profile",
+      takes: "value",
+      placeholder: "NAME",
+      description: "the AWS profile",
+      default: "AWS_PROFILE, then the default chain",
+    },
+    ...ENDPOINT_OPTIONS,
+    { name: "json", description: "one JSON object instead of lines for people" },
+  ],
+  read: (args, problems) => ({
+    stack: args.value("stack"),
+    cwd: args.value("cwd"),
+    profile: args.value("profile"),
+    endpoint: readEndpoint(args, problems),
+    json: args.flag("json"),
+  }),
+  async run({ json, ...options }, io) {
+    const result = await stackStatus({ ...options, env: io.env });
+    io.stdout(json ? JSON.stringify(result) + "\n" : formatStatus(result));
+    return 0;
+  },
+});

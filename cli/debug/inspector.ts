@@ -74,11 +74,3 @@ export function deadlinePassedMessage(e: {
     "(with --local: --timeout SECONDS)."
   );
 }
-
-/**
- * `--inspect` may come without a value, which `parseArgs` (type "string") refuses: rewrite it as
- * `--inspect=` (the default address) before parsing.
- */
-export function normalizeInspectFlag(args: string[]): string[] {
-  return args.map((arg) => (arg === "--inspect" ? "--inspect=" : arg));
-}

@@ -1,38 +1,21 @@
 import { PROTOCOL_VERSION, parseKey } from "../../protocol";
 import { FUNCTION_TYPE, SESSION_TYPE } from "../../core/names";
+import type { FunctionRecord, SessionRecord } from "../../core/stack-record";
 import { UserError } from "../user-error";
 
 /** Pulumi's signature key and the secret marker in state (`resource.SigKey`, `resource.SecretSig`). */
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
-/** What the stack's `Session` component recorded. */
-export interface StackSession {
+/** What the stack's `Session` component recorded, with its key. */
+export interface StackSession extends Omit<SessionRecord, "stubClientPrefix"> {
   key: Buffer;
-  organization: string;
-  namespaceId: string;
-  /** Topic prefix: `pulumi-live/<organization>/<project>/<stack>/<namespace id>`. */
-  prefix: string;
-  /** Client id prefix of serving sessions: what `serve` and `status` connect with. */
-  sessionClientPrefix: string;
-  endpoint: string;
-  region: string;
-  project: string;
-  stack: string;
-  protocolVersion: number;
 }
 
 /** What one `LiveFunction` recorded. */
-export interface StackFunction {
+export interface StackFunction extends Omit<FunctionRecord, "roleArn"> {
   /** The component's logical name (last part of its URN). */
   name: string;
-  functionId: string;
-  functionName: string;
-  functionArn: string;
-  /** `path/to/file.export`, relative to the project root. */
-  handler: string;
-  runtime: string;
-  live: boolean;
 }
 
 export interface ParsedStack {
@@ -70,7 +53,12 @@ interface StateResource {
   outputs?: Record<string, unknown>;
 }
 
-function str(outputs: Record<string, unknown>, name: string, problems: string[], what: string): string {
+function str(
+  outputs: Record<string, unknown>,
+  name: keyof SessionRecord | keyof FunctionRecord | "key",
+  problems: string[],
+  what: string,
+): string {
   const value = outputs[name];
   if (typeof value === "string" && value.length > 0) return value;
   problems.push(`${what} has no "${name}" output`);
@@ -87,7 +75,7 @@ function urnParts(urn: string): { stack: string; project: string; name: string }
 export function parseStackExport(json: string, stackLabel: string): ParsedStack {
   let exported: { deployment?: { resources?: StateResource[] } };
   try {
-    exported = JSON.parse(json);
+    exported = JSON.parse(json) as typeof exported;
   } catch (error) {
     throw new UserError(
       `pulumi stack export printed something that is not JSON (${(error as Error).message}). ` +

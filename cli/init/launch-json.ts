@@ -1,5 +1,5 @@
 /** The VS Code launch configuration that runs `pulumi-live serve` under the debugger. */
-import { blankJsonc, closingBracket, parseJsonc, topLevelValueStart } from "./jsonc";
+import { applyEdits, modify, parse, printParseErrorCode, type ParseError } from "jsonc-parser";
 
 export const LAUNCH_NAME = "pulumi-live serve";
 
@@ -20,21 +20,30 @@ export type LaunchMerge =
   | { change: "created" | "added"; text: string; kept: number }
   | { change: "unchanged"; text: string; kept: number };
 
-/** `value` as JSON indented by `unit`, starting at `level` levels deep. */
-function indented(value: unknown, unit: string, level: number): string {
-  const pad = unit.repeat(level);
-  return (
-    pad +
-    JSON.stringify(value, null, unit)
-      .split("\n")
-      .join("\n" + pad)
-  );
+/** Parses launch.json as VS Code does: comments and trailing commas allowed. Throws a SyntaxError. */
+export function parseLaunchJson(text: string): unknown {
+  const errors: ParseError[] = [];
+  const value: unknown = parse(text, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length > 0) {
+    const { error, offset } = errors[0];
+    const line = text.slice(0, offset).split("\n").length;
+    throw new SyntaxError(`${printParseErrorCode(error)} at line ${line}`);
+  }
+  return value;
+}
+
+/** The file's own indentation unit, so what is added looks as if it had been written there. */
+function indentation(text: string): { insertSpaces: boolean; tabSize: number } {
+  const unit = /\n([ \t]+)"/.exec(text)?.[1] ?? "    ";
+  return unit.startsWith("\t")
+    ? { insertSpaces: false, tabSize: 1 }
+    : { insertSpaces: true, tabSize: unit.length };
 }
 
 /**
  * Adds the configuration (by default the serve one) to a launch.json's text (undefined: no file yet),
- * keeping every other configuration and every comment. Throws a SyntaxError when the text is not JSON
- * with comments.
+ * keeping every other configuration and every comment (jsonc-parser edits the text in place). Throws a
+ * SyntaxError when the text is not JSON with comments.
  */
 export function mergeLaunchJson(
   existing: string | undefined,
@@ -44,7 +53,7 @@ export function mergeLaunchJson(
     const text = JSON.stringify({ version: "0.2.0", configurations: [configuration] }, null, 4);
     return { change: "created", text: text + "\n", kept: 0 };
   }
-  const parsed = parseJsonc(existing) as { configurations?: unknown };
+  const parsed = parseLaunchJson(existing) as { configurations?: unknown };
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new SyntaxError("the file is not a JSON object");
   }
@@ -54,20 +63,14 @@ export function mergeLaunchJson(
   if (configurations.some((c) => (c as { name?: unknown } | null)?.name === configuration.name)) {
     return { change: "unchanged", text: existing, kept };
   }
-  const blanked = blankJsonc(existing);
-  const unit = /\n([ \t]+)"/.exec(blanked)?.[1] ?? "    ";
-  const start = topLevelValueStart(blanked, "configurations");
-  if (start === undefined) {
-    const open = blanked.indexOf("{");
-    const empty = blanked.slice(open + 1, closingBracket(blanked, open)).trim() === "";
-    const insert = `\n${unit}"configurations": [\n${indented(configuration, unit, 2)}\n${unit}]${empty ? "\n" : ","}`;
-    return { change: "added", text: existing.slice(0, open + 1) + insert + existing.slice(open + 1), kept };
-  }
-  if (kept === 0) {
-    const close = closingBracket(blanked, start);
-    const list = `[\n${indented(configuration, unit, 2)}\n${unit}]`;
-    return { change: "added", text: existing.slice(0, start) + list + existing.slice(close + 1), kept };
-  }
-  const insert = `\n${indented(configuration, unit, 2)},`;
-  return { change: "added", text: existing.slice(0, start + 1) + insert + existing.slice(start + 1), kept };
+  const formattingOptions = { ...indentation(existing), eol: existing.includes("\r\n") ? "\r\n" : "\n" };
+  // First in the list, so it is the one VS Code's Run and Debug view selects.
+  const edits =
+    parsed.configurations === undefined
+      ? modify(existing, ["configurations"], [configuration], { formattingOptions })
+      : modify(existing, ["configurations", 0], configuration, {
+          formattingOptions,
+          isArrayInsertion: true,
+        });
+  return { change: "added", text: applyEdits(existing, edits), kept };
 }

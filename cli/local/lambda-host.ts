@@ -122,10 +122,10 @@ function patchConsole(): void {
 function noteWrites(): void {
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
-    stream.write = ((...args: unknown[]) => {
+    stream.write = (...args: unknown[]) => {
       wrote = true;
       return write(...args);
-    }) as typeof stream.write;
+    };
   }
 }
 

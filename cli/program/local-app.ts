@@ -11,6 +11,7 @@ import { STUB_ENV } from "../../protocol/environment";
 import type { HttpApiRouteTarget } from "../local/triggers/http-api-routes";
 import type { RecordedResource } from "./host-messages";
 import { triggersOf } from "./triggers";
+import { textValue } from "./text-value";
 
 export interface ProgramFunction {
   /** The LiveFunction's name: the name the gateway serves it under. */
@@ -97,7 +98,7 @@ export function localAppOf(resources: RecordedResource[], root: string): LocalAp
   const refs = new Map<string, string>();
   for (const component of resources.filter((r) => r.type === FUNCTION_TYPE)) {
     const fn = resources.find((r) => r.parent === component.urn && r.type === "aws:lambda/function:Function");
-    const handler = String(component.outputs?.handler ?? "");
+    const handler = textValue(component.outputs?.handler);
     const source = handler ? resolveHandler(root, handler) : undefined;
     if (!fn || !source) {
       problems.push(
@@ -107,10 +108,11 @@ export function localAppOf(resources: RecordedResource[], root: string): LocalAp
     }
     const state = fn.state;
     for (const key of ["name", "arn", "invokeArn", "qualifiedArn"]) {
-      if (typeof state[key] === "string") refs.set(state[key] as string, component.name);
+      const value = state[key];
+      if (typeof value === "string") refs.set(value, component.name);
     }
-    const variables = ((fn.inputs.environment as { variables?: Record<string, unknown> } | undefined)
-      ?.variables ?? {}) as Record<string, unknown>;
+    const variables =
+      (fn.inputs.environment as { variables?: Record<string, unknown> } | undefined)?.variables ?? {};
     const environment = new Map<string, string>();
     for (const [key, value] of Object.entries(variables)) {
       if (!STUB_VARIABLES.has(key) && value !== undefined && value !== null) {
@@ -126,7 +128,7 @@ export function localAppOf(resources: RecordedResource[], root: string): LocalAp
       ...(typeof fn.inputs.memorySize === "number" ? { memoryMB: fn.inputs.memorySize } : {}),
       ...(typeof fn.inputs.runtime === "string" ? { runtime: fn.inputs.runtime } : {}),
       environment: Object.fromEntries(environment),
-      arn: String(state.arn ?? ""),
+      arn: textValue(state.arn),
     });
   }
   const ownedBy = new Set(

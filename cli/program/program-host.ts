@@ -48,6 +48,23 @@ function urnName(urn: string): string {
   return urn.slice(urn.lastIndexOf("::") + 2);
 }
 
+/** What is read of the engine protocol's requests (Pulumi's resource monitor, as its mocks serve it). */
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+}
+interface OutputsRequest {
+  getUrn(): string;
+  getOutputs(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+type Callback<R> = (err: unknown, res: R) => void;
+interface MockedMonitor {
+  registerResource(req: RegisterRequest, callback: Callback<{ getUrn(): string }>): unknown;
+  registerResourceOutputs(req: OutputsRequest, callback: Callback<unknown>): unknown;
+}
+
 /** Lookups the mocks could not answer, reported with a failure too: they often cause it. */
 const unknownCalls = new Set<string>();
 
@@ -72,7 +89,7 @@ async function run(input: HostInput): Promise<void> {
           types.get(parentUrn) === FUNCTION_TYPE && args.type === "aws:lambda/function:Function"
             ? urnName(parentUrn)
             : undefined;
-        const inputs = unwrapSecrets(pulumi, args.inputs ?? {});
+        const inputs = unwrapSecrets(pulumi, args.inputs ?? {}) as Record<string, unknown>;
         const { id, state } = mockState(args.type, args.name, inputs, ctx, owner);
         pending.set(key, { inputs, state });
         return { id: args.custom ? id : undefined, state };
@@ -90,12 +107,12 @@ async function run(input: HostInput): Promise<void> {
   );
   pulumi.runtime.setAllConfig(input.config, input.secretKeys);
 
-  const monitor = pulumi.runtime.getMonitor() as any;
+  const monitor = pulumi.runtime.getMonitor() as unknown as MockedMonitor;
   const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req: any, callback: (err: unknown, res: any) => void) => {
+  monitor.registerResource = (req, callback) => {
     const key = `${req.getType()}\u0000${req.getName()}`;
     parents.set(key, { parent: req.getParent() });
-    return register(req, (err: unknown, res: any) => {
+    return register(req, (err, res) => {
       if (!err) {
         const seen = pending.get(key);
         const urn = res.getUrn();
@@ -114,7 +131,7 @@ async function run(input: HostInput): Promise<void> {
     });
   };
   const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
-  monitor.registerResourceOutputs = (req: any, callback: (err: unknown, res: any) => void) => {
+  monitor.registerResourceOutputs = (req, callback) => {
     const found = byUrn.get(req.getUrn());
     if (found)
       found.outputs = plain(unwrapSecrets(pulumi, req.getOutputs()?.toJavaScript() ?? {})) as Record<
@@ -138,12 +155,13 @@ async function run(input: HostInput): Promise<void> {
   await report({ type: "done", resources: [...byUrn.values()], unknownCalls: [...unknownCalls] });
 }
 
-function unwrapSecrets(pulumi: typeof import("@pulumi/pulumi"), value: any): any {
+function unwrapSecrets(pulumi: typeof import("@pulumi/pulumi"), value: unknown): unknown {
   if (Array.isArray(value)) return value.map((v) => unwrapSecrets(pulumi, v));
   if (value && typeof value === "object") {
-    if (value[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig)
-      return unwrapSecrets(pulumi, value.value);
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(pulumi, v)]));
+    const record = value as Record<string, unknown>;
+    if (record[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig)
+      return unwrapSecrets(pulumi, record.value);
+    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unwrapSecrets(pulumi, v)]));
   }
   return value;
 }

@@ -7,6 +7,7 @@
 import type { HttpApiRouteTarget } from "../local/triggers/http-api-routes";
 import type { RecordedResource } from "./host-messages";
 import type { LocalApp, NotEmulated, ProgramFunction, ProgramQueue } from "./local-app";
+import { textValue } from "./text-value";
 
 type Triggers = Omit<LocalApp, "functions" | "problems">;
 
@@ -53,10 +54,10 @@ export function triggersOf(
     handled.add(integration);
     // The AWS provider's default payloadFormatVersion is "1.0".
     const format = integration.inputs.payloadFormatVersion === "2.0" ? "2.0" : "1.0";
-    integrations.set(String(integration.state.id ?? integration.name), { fn, format });
+    integrations.set(textValue(integration.state.id ?? integration.name), { fn, format });
   }
   for (const api of ofType("aws:apigatewayv2/api:Api")) {
-    const apiId = String(api.state.id ?? api.state.name ?? api.name);
+    const apiId = textValue(api.state.id ?? api.state.name ?? api.name);
     if (api.inputs.protocolType === "WEBSOCKET") {
       notEmulated.push({
         resource: api.name,
@@ -75,7 +76,7 @@ export function triggersOf(
         payloadFormat: "2.0",
       });
     for (const route of ofType("aws:apigatewayv2/route:Route").filter((r) => r.inputs.apiId === apiId)) {
-      const integration = integrations.get(String(route.inputs.target ?? "").replace(/^integrations\//, ""));
+      const integration = integrations.get(textValue(route.inputs.target).replace(/^integrations\//, ""));
       if (!integration) continue;
       handled.add(route);
       routes.push({
@@ -150,7 +151,7 @@ export function triggersOf(
     const fn = target(mapping.inputs.functionName);
     if (!fn) continue;
     handled.add(mapping);
-    const source = String(mapping.inputs.eventSourceArn ?? "");
+    const source = textValue(mapping.inputs.eventSourceArn);
     if (!queues.some((q) => q.arn === source)) {
       notEmulated.push({
         resource: mapping.name,

@@ -100,7 +100,7 @@ export class InvocationRecorder {
     try {
       for (let served = queue.shift(); served; served = queue.shift()) {
         await this.write(dir, toRecord(this.root, served)).catch((error: Error) =>
-          this.options.onError?.(`could not record ${served!.name} ${served!.requestId}: ${error.message}`),
+          this.options.onError?.(`could not record ${served.name} ${served.requestId}: ${error.message}`),
         );
       }
     } finally {

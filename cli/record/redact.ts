@@ -133,7 +133,8 @@ function redactQuery(query: string): string {
 
 function mapStrings(value: unknown, fn: (text: string) => string): unknown {
   if (typeof value === "string") return fn(value);
-  return Array.isArray(value) ? value.map((item) => (typeof item === "string" ? fn(item) : item)) : value;
+  if (!Array.isArray(value)) return value;
+  return (value as unknown[]).map((item) => (typeof item === "string" ? fn(item) : item));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -34,6 +34,6 @@ export function localVariables(
   }
   const fromFlags = parseEnvFlags(flags.env ?? [], "--env", found);
   if (problems) problems.push(...found);
-  else if (found.length > 0) throw new UserError(found.join("\n"));
+  else if (found.length > 0) throw new UserError(found);
   return { ...fromFile, ...fromFlags };
 }

@@ -92,7 +92,7 @@ async function nodeEsmResolver(): Promise<{ resolve: Resolve; dispose(): Promise
     mainFields: ["main"],
     write: false,
     logLevel: "silent",
-    plugins: [{ name: "resolver", setup: (build) => void (resolveWith = build.resolve) }],
+    plugins: [{ name: "resolver", setup: (build) => void (resolveWith = build.resolve.bind(build)) }],
   });
   return {
     async resolve(specifier, resolveDir) {

@@ -89,12 +89,12 @@ async function loadHandler(data: WorkerData): Promise<LambdaHandler> {
 function captureOutput(): void {
   for (const stream of ["stdout", "stderr"] as const) {
     const target = process[stream];
-    target.write = ((chunk: string | Uint8Array, encoding?: unknown, done?: unknown): boolean => {
+    target.write = (chunk: string | Uint8Array, encoding?: unknown, done?: unknown): boolean => {
       const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
       post({ type: "log", stream, text });
       const callback = typeof encoding === "function" ? encoding : done;
-      if (typeof callback === "function") process.nextTick(callback as () => void);
+      if (typeof callback === "function") process.nextTick(callback);
       return true;
-    }) as typeof target.write;
+    };
   }
 }

@@ -205,7 +205,7 @@ export class WorkerPool {
       if ((error as { code?: unknown }).code === "ERR_WORKER_OUT_OF_MEMORY") slot.outOfMemory = true;
       else slot.crash ??= toLambdaError(error);
     });
-    worker.on("exit", (code) => this.guard(() => this.onExit(slot, code)));
+    worker.on("exit", (code: number) => this.guard(() => this.onExit(slot, code)));
     // Output that bypasses the worker's own capture (rare) still lands in the invocation's log.
     worker.stdout.on("data", (chunk: Buffer) => this.output(slot, "stdout", chunk.toString("utf8")));
     worker.stderr.on("data", (chunk: Buffer) => this.output(slot, "stderr", chunk.toString("utf8")));

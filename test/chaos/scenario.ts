@@ -232,7 +232,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
           : retained !== newest?.sessionId
             ? `the presence names ${retained ?? "nobody"}, the newest is ${newest?.sessionId}`
             : alive.length > 1
-              ? `older sessions still running: ${alive.slice(0, -1).map((s) => `#${s.order} ${s.last?.phase}`)}`
+              ? `older sessions still running: ${alive
+                  .slice(0, -1)
+                  .map((s) => `#${s.order} ${s.last?.phase}`)
+                  .join(", ")}`
               : "";
       if (!problem) return;
       await new Promise((resolve) => setTimeout(resolve, 500));

@@ -12,6 +12,7 @@ import { MqttConnection } from "../../cli/mqtt-connection";
 import { Session } from "../../cli/session";
 import { clientId } from "../../protocol";
 import { BROKER_USER } from "../../cli/local/broker";
+import { Teardown } from "../../cli/teardown";
 
 export interface SessionSettings {
   url: string;
@@ -36,7 +37,7 @@ const send = (report: SessionReport) => process.send?.(report);
 
 async function main(): Promise<void> {
   const settings = JSON.parse(process.env.CHAOS_SESSION ?? "{}") as SessionSettings;
-  const cleanup: (() => Promise<unknown>)[] = [];
+  const cleanup = new Teardown();
   // Events are not printed: a chaos run makes thousands; the orchestrator counts outcomes itself.
   const reporter = jsonReporter(() => undefined);
   const runtime = await startLocalRuntime({
@@ -56,9 +57,7 @@ async function main(): Promise<void> {
       // As `serve` does: say so, then close and leave the stack to the newer session.
       void session!
         .close()
-        .then(async () => {
-          for (const step of cleanup.reverse()) await step().catch(() => undefined);
-        })
+        .then(() => cleanup.run(() => undefined))
         .finally(() => process.exit(0));
     },
   };
@@ -96,11 +95,9 @@ async function main(): Promise<void> {
   });
   // SIGINT as Ctrl+C: a graceful restart.
   process.once("SIGINT", () => {
-    void session!
+    void session
       .close()
-      .then(async () => {
-        for (const step of cleanup.reverse()) await step().catch(() => undefined);
-      })
+      .then(() => cleanup.run(() => undefined))
       .finally(() => process.exit(0));
   });
 }

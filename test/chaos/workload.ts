@@ -120,7 +120,10 @@ export function judge(
   if (settled.error !== undefined) {
     const name = (settled.error as Error)?.name ?? "";
     if (name.startsWith("PulumiLive.")) return { kind: "failed", code: name };
-    return { kind: "lost", why: `unclear error: ${String(settled.error)}` };
+    return {
+      kind: "lost",
+      why: `unclear error: ${settled.error instanceof Error ? settled.error.message : JSON.stringify(settled.error)}`,
+    };
   }
   if (invocation.kind === "http") {
     const response = settled.result as { statusCode?: number; body?: string };

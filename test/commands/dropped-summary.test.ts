@@ -1,5 +1,5 @@
 import test from "ava";
-import { droppedSummary } from "../../cli/main";
+import { droppedSummary } from "../../cli/commands/serve";
 
 test("the exit summary names what the session dropped, and says nothing when it dropped nothing", (t) => {
   t.is(droppedSummary({ unsealed: 0, malformed: 0, duplicate: 4, handled: 9 }), undefined);

@@ -2,8 +2,8 @@ import { readFile } from "node:fs/promises";
 import test from "ava";
 import { runInitCommand } from "../../cli/commands/init";
 import { LAUNCH_CONFIGURATION } from "../../cli/init/launch-json";
+import { parseLaunchJson as parseJsonc } from "../../cli/init/launch-json";
 import { PYTHON_ATTACH_CONFIGURATION } from "../../cli/init/python-attach";
-import { parseJsonc } from "../../cli/init/jsonc";
 import { tempProject } from "../runtime/temp-project";
 
 async function init(files: Record<string, string>, args: string[]) {
@@ -123,13 +123,17 @@ test("init vscode adds a configurations list where there is none, and fills an e
     .join("\n");
   t.is(
     await none.read(".vscode/launch.json"),
-    `{\n  "configurations": [\n${config4}\n  ],\n  "version": "0.2.0"\n}\n`,
+    `{\n  "version": "0.2.0",\n  "configurations": [\n${config4}\n  ]\n}\n`,
   );
   const empty = await init({ ".vscode/launch.json": '{\n  "configurations": [ /* none yet */ ]\n}\n' }, [
     "vscode",
   ]);
   t.teardown(() => empty.project.remove());
-  t.is(await empty.read(".vscode/launch.json"), `{\n  "configurations": [\n${config4}\n  ]\n}\n`);
+  // The comment stays, after the configuration put in its place.
+  t.is(
+    await empty.read(".vscode/launch.json"),
+    `{\n  "configurations": [\n${config4} /* none yet */\n  ]\n}\n`,
+  );
 });
 
 test("init vscode refuses a launch.json that is not JSON with comments", async (t) => {

@@ -5,6 +5,7 @@ import { mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import test from "ava";
 import { startLocalRuntime, type LocalRuntime } from "../../cli/commands/local-runtime";
+import { Teardown } from "../../cli/teardown";
 import { localEnvironment } from "../../core/local-environment";
 import { RecordingReporter } from "../helpers/recorder";
 import { tempProject, type TempProject } from "../runtime/temp-project";
@@ -17,7 +18,7 @@ test.after.always(() => project?.remove());
 
 /** A runtime serving src/api.ts as function id `fn-1`; `close` runs its teardown as serve does. */
 async function runtime(): Promise<LocalRuntime & { close(): Promise<void> }> {
-  const cleanup: (() => Promise<unknown>)[] = [];
+  const cleanup = new Teardown();
   const started = await startLocalRuntime({
     functions: [{ name: "api", functionId: "fn-1", file: project.path("src/api.ts"), exportName: "handler" }],
     root: project.root,
@@ -27,11 +28,11 @@ async function runtime(): Promise<LocalRuntime & { close(): Promise<void> }> {
     reporter: new RecordingReporter(),
     cleanup,
   });
-  let closed: Promise<void> | undefined;
-  const close = () =>
-    (closed ??= (async () => {
-      for (const step of cleanup.reverse()) await step();
-    })());
+  const close = async () => {
+    const failures: string[] = [];
+    await cleanup.run((what, error) => failures.push(`closing ${what} failed: ${String(error)}`));
+    if (failures.length > 0) throw new Error(failures.join("; "));
+  };
   return { ...started, close };
 }
 

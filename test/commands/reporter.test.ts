@@ -108,11 +108,11 @@ test("colour per request on a terminal; NO_COLOR and pipes are plain; a spinner 
   t.deepEqual(terminalOptions({ isTTY: false }, {}), { color: false, interactive: false });
   const { write, text } = collect();
   const r = humanReporter(write, { color: true, interactive: true });
-  t.is(text(), "\r\u001b[2K\u001b[36m⠋\u001b[0m starting…");
+  t.is(text(), "\r\u001b[2K\u001b[36m⠋\u001b[39m starting…");
   r.ready({ mode: "local", functions: [{ name: "api", handler: "src/api.handler" }] });
   t.true(
     text().startsWith(
-      "\r\u001b[2K\u001b[36m⠋\u001b[0m starting…\r\u001b[2K\u001b[1mpulumi-live local mode\u001b[0m\n",
+      "\r\u001b[2K\u001b[36m⠋\u001b[39m starting…\r\u001b[2K\u001b[1mpulumi-live local mode\u001b[22m\n",
     ),
   );
   const plain = collect();
@@ -151,4 +151,15 @@ test("the ready block says how to call a function, with --endpoint when the gate
     call("http://127.0.0.1:45123"),
     "  Call one: curl http://127.0.0.1:45123/api/  or  pulumi-live invoke api --local --endpoint http://127.0.0.1:45123",
   );
+});
+
+// The defect: the reporter took any status whose text said "interrupted" for a lost connection.
+test("a notice that mentions an interruption is a line, not the reconnecting spinner", (t) => {
+  const { write, text } = collect();
+  const r = humanReporter(write, { color: false, interactive: true });
+  r.ready({ mode: "aws", functions: [] });
+  const before = text().length;
+  r.status({ message: "request r1 failed: Error: interrupted system call" });
+  t.is(text().slice(before), "• request r1 failed: Error: interrupted system call\n");
+  r.summary();
 });

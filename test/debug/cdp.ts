@@ -1,4 +1,5 @@
 import WebSocket from "ws";
+import { EventLog } from "../helpers/wait";
 
 type Params = Record<string, any>;
 interface Event {
@@ -13,11 +14,11 @@ interface Event {
 export class Cdp {
   private nextId = 1;
   private readonly calls = new Map<number, { resolve(v: Params): void; reject(e: Error): void }>();
-  private readonly waiters: { match(e: Event): boolean; resolve(e: Event): void }[] = [];
+  private readonly events = new EventLog<Event>("CDP event");
   private readonly workerCalls = new Map<number, { resolve(v: Params): void; reject(e: Error): void }>();
 
   private constructor(private readonly socket: WebSocket) {
-    socket.on("message", (data) => this.receive(JSON.parse(String(data)) as Params));
+    socket.on("message", (data: Buffer) => this.receive(JSON.parse(data.toString("utf8")) as Params));
   }
 
   static async connect(url: string): Promise<Cdp> {
@@ -43,19 +44,7 @@ export class Cdp {
 
   /** The next event (of the main thread, or `worker:<method>` from a worker) that matches. */
   next(match: (e: Event) => boolean, timeoutMs = 20_000): Promise<Event> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no matching CDP event in ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      this.waiters.push({
-        match,
-        resolve: (e) => {
-          clearTimeout(timer);
-          resolve(e);
-        },
-      });
-    });
+    return this.events.next(match, { timeoutMs });
   }
 
   close(): void {
@@ -83,7 +72,6 @@ export class Cdp {
   }
 
   private emit(event: Event): void {
-    const index = this.waiters.findIndex((w) => w.match(event));
-    if (index >= 0) this.waiters.splice(index, 1)[0].resolve(event);
+    this.events.push(event);
   }
 }

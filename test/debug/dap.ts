@@ -1,13 +1,13 @@
 /** A minimal Debug Adapter Protocol client over TCP, as VS Code speaks to debugpy, for the tests. */
 import { connect, type Socket } from "node:net";
+import { EventLog } from "../helpers/wait";
 
 export type DapMessage = { seq: number; type: "request" | "response" | "event" } & Record<string, any>;
 
 export class Dap {
   private seq = 0;
   private buffer = Buffer.alloc(0);
-  private readonly seen: DapMessage[] = [];
-  private waiters: { match: (m: DapMessage) => boolean; resolve: (m: DapMessage) => void }[] = [];
+  private readonly messages = new EventLog<DapMessage>("DAP message");
 
   private constructor(private readonly socket: Socket) {
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -22,24 +22,7 @@ export class Dap {
 
   /** Resolves with the first message, seen already or to come, that matches; rejects after `timeoutMs`. */
   next(match: (m: DapMessage) => boolean, timeoutMs = 20_000): Promise<DapMessage> {
-    const found = this.seen.find(match);
-    if (found) {
-      this.seen.splice(this.seen.indexOf(found), 1);
-      return Promise.resolve(found);
-    }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no matching DAP message within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      this.waiters.push({
-        match,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-      });
-    });
+    return this.messages.next(match, { seen: true, take: true, timeoutMs });
   }
 
   event(name: string): Promise<DapMessage> {
@@ -74,11 +57,7 @@ export class Dap {
         this.buffer.subarray(end + 4, end + 4 + length).toString("utf8"),
       ) as DapMessage;
       this.buffer = this.buffer.subarray(end + 4 + length);
-      const waiter = this.waiters.find((w) => w.match(message));
-      if (waiter) {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        waiter.resolve(message);
-      } else this.seen.push(message);
+      this.messages.push(message);
     }
   }
 }

@@ -102,7 +102,7 @@ export function spawnPulumiLive(
   const lines: Line[] = [];
   const waiters: { match: (l: Line) => boolean; resolve: (l: Line) => void }[] = [];
   let stdout = "";
-  createInterface({ input: child.stdout! }).on("line", (text) => {
+  createInterface({ input: child.stdout }).on("line", (text) => {
     stdout += text + "\n";
     let line: Line;
     try {
@@ -116,7 +116,7 @@ export function spawnPulumiLive(
       else waiters.push(w);
   });
   let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = once(child, "exit") as Promise<[number | null, string | null]>;
   const next = (match: (l: Line) => boolean, timeoutMs = 30_000) =>
     new Promise<Line>((resolve, reject) => {

@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { EventLog } from "../helpers/wait";
 
 const BIN = path.join(__dirname, "../../../bin/pulumi-live.js");
 type Line = { type: string } & Record<string, any>;
@@ -25,28 +26,12 @@ test("serve --local --json: ready first, then build, invoke, log and result even
   t.teardown(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"));
   let stderr = "";
   child.stderr.on("data", (chunk) => (stderr += chunk));
-  const lines: Line[] = [];
-  const waiters: { match: (l: Line) => boolean; resolve: (l: Line) => void }[] = [];
-  createInterface({ input: child.stdout }).on("line", (text) => {
-    const line = JSON.parse(text) as Line;
-    lines.push(line);
-    for (const w of waiters.splice(0)) {
-      if (w.match(line)) w.resolve(line);
-      else waiters.push(w);
-    }
-  });
+  const output = new EventLog<Line>("output line");
+  const lines = output.events;
+  createInterface({ input: child.stdout }).on("line", (text) => output.push(JSON.parse(text) as Line));
   const next = (match: (l: Line) => boolean) =>
-    new Promise<Line>((resolve, reject) => {
-      const found = lines.find(match);
-      if (found) return resolve(found);
-      const timer = setTimeout(() => reject(new Error(`no such line; stderr: ${stderr}`)), 20_000);
-      waiters.push({
-        match,
-        resolve: (l) => {
-          clearTimeout(timer);
-          resolve(l);
-        },
-      });
+    output.next(match, { seen: true, timeoutMs: 20_000 }).catch((error: Error) => {
+      throw new Error(`${error.message}; stderr: ${stderr}`);
     });
 
   const ready = await next((l) => l.type === "ready");

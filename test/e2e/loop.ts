@@ -17,6 +17,7 @@ import {
 import { startLocalServer, type LocalServer } from "../../cli/commands/serve-local";
 import { PUBLIC_UNAVAILABLE_MESSAGE } from "../../stub/http-event";
 import { RecordingReporter } from "../helpers/recorder";
+import { Changes } from "../helpers/wait";
 import { FUNCTIONS, writeProject } from "./fixtures";
 
 export interface BrokerChoice {
@@ -237,26 +238,20 @@ export function registerLoopTests(
       t.teardown(() => client.endAsync());
       const reassembler = new Reassembler(world.server.key);
       const received: Message[] = [];
-      let notify = () => undefined as void;
+      const arrivals = new Changes();
       client.on("message", (topic, payload) => {
         const message = reassembler.push(topic, payload);
         if (message) {
           received.push(message);
-          notify();
+          arrivals.changed();
         }
       });
       await client.subscribeAsync(responseTopic, { qos: 1 });
       const until = (count: number) =>
-        new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`only ${received.length} messages`)), 10_000);
-          notify = () => {
-            if (received.filter((m) => m.type === "response").length >= count) {
-              clearTimeout(timer);
-              resolve();
-            }
-          };
-          notify();
-        });
+        arrivals.until(
+          () => received.filter((m) => m.type === "response").length >= count,
+          () => `only ${received.length} messages`,
+        );
 
       const environment = { COUNT_FILE: path.join(world.dir, "dup.log") };
       const request: RequestMessage = {

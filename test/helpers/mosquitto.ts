@@ -90,7 +90,7 @@ export async function startMosquitto(options: { bridge?: boolean } = {}): Promis
   let log = "";
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`mosquitto did not start within 10 s:\n${log}`)), 10_000);
-    child.stderr!.on("data", (chunk: Buffer) => {
+    child.stderr.on("data", (chunk: Buffer) => {
       log += chunk.toString();
       if (log.includes(`Opening websockets listen socket on port ${ws}`) && log.includes("running")) {
         clearTimeout(timer);

@@ -1,37 +1,20 @@
 import type { Reporter } from "../../cli/reporter";
+import { EventLog } from "./wait";
 
 type Event = { type: string } & Record<string, any>;
 
 /** A Reporter that keeps every event, and lets a test await the next event that matches. */
 export class RecordingReporter implements Reporter {
-  readonly events: Event[] = [];
-  private waiters: { match: (e: Event) => boolean; resolve: (e: Event) => void }[] = [];
+  private readonly kept = new EventLog<Event>("event");
+  readonly events = this.kept.events;
 
   private push(type: string, body: object): void {
-    const event = { type, ...body } as Event;
-    this.events.push(event);
-    this.waiters = this.waiters.filter((w) => {
-      if (!w.match(event)) return true;
-      w.resolve(event);
-      return false;
-    });
+    this.kept.push({ type, ...body } as Event);
   }
 
   /** Resolves with the first event from now on that matches; rejects after `timeoutMs`. */
   next(match: (e: Event) => boolean, timeoutMs = 10_000): Promise<Event> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no matching event within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      this.waiters.push({
-        match,
-        resolve: (e) => {
-          clearTimeout(timer);
-          resolve(e);
-        },
-      });
-    });
+    return this.kept.next(match, { timeoutMs });
   }
 
   ready = (e: object) => this.push("ready", e);

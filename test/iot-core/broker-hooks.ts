@@ -92,11 +92,11 @@ export function installIotRules(broker: Aedes, ctx: HookContext): void {
   };
 
   broker.authenticate = (client, _username, _password, done) => {
-    const identity = client.req ? ctx.identityOf.get(client.req as IncomingMessage) : undefined;
+    const identity = client.req ? ctx.identityOf.get(client.req) : undefined;
     const connect = connectPackets.get(client);
     const refuse = (returnCode: number, reason: string) => {
       ctx.record({ type: "refused", clientId: client.id, principal: identity?.principal, reason });
-      done(Object.assign(new Error(reason), { returnCode }) as never, false);
+      done(Object.assign(new Error(reason), { returnCode }), false);
     };
     if (!identity || !connect) return refuse(5, "no signed identity");
     if (Buffer.byteLength(client.id) > limits.maxClientIdBytes) return refuse(2, "client id too long");

@@ -105,7 +105,7 @@ export class Principals {
           },
         },
         {},
-      ) as Decision;
+      );
       if (this.decisions.size > 50_000) this.decisions.clear();
       this.decisions.set(cacheKey, decision);
     }

@@ -2,7 +2,7 @@
 import test from "ava";
 import { once } from "node:events";
 import type { MqttClient } from "mqtt";
-import { developerPolicyDocument, stubPolicyDocument } from "../../sdk/iot-policy";
+import { developerPolicyDocument, stubPolicyDocument } from "../../core/iot-policy";
 import { presignIotUrl } from "../../stub/sigv4";
 import { addIdentity, connectAs } from "./clients";
 import { IotCoreStandIn } from "./stand-in";
@@ -25,11 +25,11 @@ async function setup(
   const stub = await addIdentity(
     standIn,
     "arn:aws:sts::123456789012:assumed-role/api-role/api-fn",
-    { iot: stubPolicyDocument(scope, "api") as never },
+    { iot: stubPolicyDocument(scope, "api") },
     { temporary: true },
   );
   const developer = await addIdentity(standIn, "arn:aws:iam::123456789012:user/dev", {
-    dev: developerPolicyDocument(scope) as never,
+    dev: developerPolicyDocument(scope),
   });
   return { standIn, stub, developer };
 }
@@ -216,7 +216,9 @@ test("a shared subscription hands each message to one member; retained messages 
   await session.publishAsync("pl/demo/dev/presence", Buffer.from("here"), { qos: 1, retain: true });
   const reader = end(t, await connectAs(standIn, admin, { clientId: "reader" }));
   const got: string[] = [];
-  reader.on("message", (topic, payload, packet) => got.push(`${topic} ${payload} ${packet.retain}`));
+  reader.on("message", (topic, payload, packet) =>
+    got.push(`${topic} ${payload.toString()} ${packet.retain}`),
+  );
   const first = new Promise((resolve) => reader.once("message", resolve));
   await reader.subscribeAsync("pl/demo/+/presence", { qos: 1 });
   await reader.subscribeAsync("pl/demo/dev/presence", { qos: 1 });

@@ -114,7 +114,7 @@ export class IotCoreStandIn {
           wss.handleUpgrade(request, socket, head, (ws) => {
             const stream = createWebSocketStream(ws);
             stream.on("error", () => ws.terminate());
-            broker.handle(stream as never, request);
+            broker.handle(stream, request);
           });
         })
         .catch(() => socket.destroy());

@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import test from "ava";
 import { watch } from "chokidar";
 import { FunctionBuilder, type BuildResult, type FunctionBuilderOptions } from "../../cli/runtime/builder";
+import { EventLog } from "../helpers/wait";
 import { tempProject, type TempProject } from "./temp-project";
 
 let project: TempProject;
@@ -52,41 +53,14 @@ function good(t: { fail(m: string): void }, result: BuildResult | undefined) {
   return result;
 }
 
-/** Records builds and resolves waits for a build that matches, as builds arrive. */
+/** Records builds; `until` waits for the first build from now on that matches. */
 function buildLog() {
-  const builds: BuildResult[] = [];
-  const waiters: Array<{ match: (b: BuildResult) => boolean; resolve: (b: BuildResult) => void }> = [];
+  const log = new EventLog<BuildResult>("build");
   return {
-    builds,
-    onBuild(build: BuildResult): void {
-      builds.push(build);
-      for (const waiter of waiters.splice(0)) {
-        let matched = false;
-        try {
-          matched = waiter.match(build);
-        } catch {
-          // a build that cannot even be checked does not match
-        }
-        if (matched) waiter.resolve(build);
-        else waiters.push(waiter);
-      }
-    },
-    /** The first build from now on that matches (an edit may be seen as more than one change). */
-    until(match: (b: BuildResult) => boolean, timeoutMs = 30_000): Promise<BuildResult> {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no matching build within ${timeoutMs} ms; builds: ${builds.length}`)),
-          timeoutMs,
-        );
-        waiters.push({
-          match,
-          resolve: (b) => {
-            clearTimeout(timer);
-            resolve(b);
-          },
-        });
-      });
-    },
+    builds: log.events,
+    onBuild: (build: BuildResult) => log.push(build),
+    /** An edit may be seen as more than one change: the first matching build wins. */
+    until: (match: (b: BuildResult) => boolean) => log.next(match, { timeoutMs: 30_000 }),
   };
 }
 

@@ -89,7 +89,7 @@ async function world(spareWorkers = false): Promise<World> {
         function finish(error?: unknown): void {
           watcher.close();
           clearTimeout(timer);
-          if (error) reject(error as Error);
+          if (error) reject(error instanceof Error ? error : new Error(JSON.stringify(error)));
           else resolve();
         }
         void check().catch(finish);

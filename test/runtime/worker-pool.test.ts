@@ -294,6 +294,8 @@ test.serial(
     );
     let syntaxMessage = "";
     try {
+      // V8's own message for the same syntax error, to compare with the worker's.
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval -- a constant, broken on purpose
       new Function("return (");
     } catch (error) {
       syntaxMessage = `SyntaxError: ${(error as Error).message}`;

@@ -3,7 +3,7 @@ import {
   developerPolicyDocument,
   stubDisabledPolicyDocument,
   stubPolicyDocument,
-} from "../../sdk/iot-policy";
+} from "../../core/iot-policy";
 import { parseLiveValue } from "../../sdk/live-config";
 
 const scope = {

@@ -5,7 +5,7 @@ import { LiveFunction } from "../../sdk";
 import { bundleHandler } from "../../sdk/bundle";
 import { Problems } from "../../sdk/errors";
 import { resolveHandler } from "../../sdk/handler-source";
-import { stubDisabledPolicyDocument, stubPolicyDocument } from "../../sdk/iot-policy";
+import { stubDisabledPolicyDocument, stubPolicyDocument } from "../../core/iot-policy";
 import { ACCOUNT, ENDPOINT, REGION, startMocks, unwrapSecrets } from "../fixtures/pulumi-mocks";
 import type { MockRun } from "../fixtures/pulumi-mocks";
 import { archiveTexts, ensureStubBundle } from "./stub-bundle";

@@ -1,9 +1,9 @@
 import test from "ava";
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { awsCredentials, type AwsCredentials } from "../../cli/aws/credentials";
+import { awsCredentials } from "../../cli/aws/credentials";
 
 // The real default chain reads these from process.env; this file runs in its own process.
 let home: string;
@@ -24,7 +24,17 @@ test.before(async () => {
       "sso_region = eu-west-1",
       "sso_registration_scopes = sso:account:access",
       "",
+      "[profile process]",
+      `credential_process = ${process.execPath} ${path.join(home, "credential-process.js")}`,
+      "",
     ].join("\n"),
+  );
+  // Temporary credentials for an hour, counting its runs.
+  await writeFile(
+    path.join(home, "credential-process.js"),
+    `require("node:fs").appendFileSync(${JSON.stringify(path.join(home, "credential-process-runs"))}, "x");\n` +
+      "process.stdout.write(JSON.stringify({ Version: 1, AccessKeyId: 'AKIDPROCESS', SecretAccessKey: 's', " +
+      "SessionToken: 't', Expiration: new Date(Date.now() + 3600000).toISOString() }));\n",
   );
   await writeFile(
     path.join(home, ".aws/credentials"),
@@ -79,18 +89,12 @@ test.serial("a profile that does not exist", async (t) => {
   );
 });
 
-test("temporary credentials are reused until five minutes before they expire, then fetched again", async (t) => {
-  let now = 1_000_000;
-  let fetches = 0;
-  const issue = async (): Promise<AwsCredentials> => {
-    fetches++;
-    return { accessKeyId: `AK${fetches}`, secretAccessKey: "s", expiration: new Date(now + 3_600_000) };
-  };
-  const source = awsCredentials({ provider: issue, now: () => now, env: {} });
-  t.is((await source.get()).accessKeyId, "AK1");
-  now += 3_600_000 - 300_001;
-  t.is((await source.get()).accessKeyId, "AK1");
-  now += 2;
+// The SDK's chain caches (and refreshes five minutes before expiry): a reconnect asks again and again.
+test.serial("credentials of the chain are fetched once and reused while valid", async (t) => {
+  const counter = path.join(home, "credential-process-runs");
+  const source = awsCredentials({ profile: "process" });
   const [a, b] = await Promise.all([source.get(), source.get()]);
-  t.deepEqual([a.accessKeyId, b.accessKeyId, fetches], ["AK2", "AK2", 2]);
+  const c = await source.get();
+  t.deepEqual([a.accessKeyId, b.accessKeyId, c.accessKeyId], ["AKIDPROCESS", "AKIDPROCESS", "AKIDPROCESS"]);
+  t.is(await readFile(counter, "utf8"), "x");
 });

@@ -4,6 +4,7 @@ import { Reassembler, clientIdPrefix, stackTopics, type PresenceMessage } from "
 import type { StackSession } from "../../cli/discovery/stack-export";
 import { createRelay, type Relay } from "../../stub/relay";
 import { DEFAULT_ACK_TIMEOUT_MS } from "../../stub/config";
+import { EventLog } from "../helpers/wait";
 
 export { lambdaContext } from "../stub/harness";
 
@@ -55,20 +56,15 @@ export async function presenceWhere(
   const topic = stackTopics(session.prefix).presence;
   const client = await connectAsync(url, { protocolVersion: 4, reconnectPeriod: 200 });
   try {
-    return await new Promise<PresenceMessage>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no matching presence within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      client.on("message", (t, payload) => {
-        const message = new Reassembler(session.key).push(t, payload);
-        if (message?.type === "presence" && match(message)) {
-          clearTimeout(timer);
-          resolve(message);
-        }
-      });
-      client.subscribe(topic, { qos: 1 });
+    const presences = new EventLog<PresenceMessage>("presence");
+    client.on("message", (t, payload) => {
+      const message = new Reassembler(session.key).push(t, payload);
+      if (message?.type === "presence") presences.push(message);
     });
+    const found = presences.next(match, { seen: true, timeoutMs });
+    found.catch(() => undefined); // awaited below, unless subscribing fails first
+    await client.subscribeAsync(topic, { qos: 1 });
+    return await found;
   } finally {
     await client.endAsync(true);
   }
@@ -91,7 +87,7 @@ export async function startAedes(port = 0): Promise<{
     handshakes.push(request.url ?? "");
     const stream = createWebSocketStream(socket);
     stream.on("error", () => socket.terminate());
-    broker.handle(stream as never, request);
+    broker.handle(stream, request);
   });
   await once(server, "listening");
   const bound = (server.address() as { port: number }).port;

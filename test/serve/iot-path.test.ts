@@ -141,7 +141,10 @@ test("broker restarted mid-invocation: it completes or fails cleanly, runs once,
   await invoking;
   await broker.close();
   broker = await startAedes(port);
-  const resumed = reporter.next((e) => e.type === "status" && /resumed/.test(e.message), 20_000);
+  const resumed = reporter.next(
+    (e) => e.type === "status" && e.kind === "connection" && e.state === "resumed",
+    20_000,
+  );
   const outcome = await slow;
   if (outcome.ok) t.deepEqual(outcome.result, { id: "slow", live: "true" });
   else t.is(typeof outcome.error.message, "string");
@@ -155,7 +158,10 @@ test("broker restarted mid-invocation: it completes or fails cleanly, runs once,
   });
   t.deepEqual(await executions(), ["slow", "after"]);
   t.true(
-    reporter.events.some((e) => e.type === "status" && /AWS IoT connection interrupted/.test(e.message)),
+    reporter.events.some(
+      (e) =>
+        e.type === "status" && e.kind === "connection" && e.target === "AWS IoT" && e.state === "interrupted",
+    ),
   );
 });
 

@@ -12,6 +12,7 @@ import { functionId, generateKey } from "../../protocol";
 import { createRelay, type Relay } from "../../stub/relay";
 import { lambdaContext } from "../stub/harness";
 import { connectTo, quietEvents, testPrefix } from "../session/harness";
+import { Teardown } from "../../cli/teardown";
 
 export interface LoopFunction {
   name: string;
@@ -36,14 +37,12 @@ export async function startLiveLoop(options: {
   localVariables?: Record<string, string>;
   reporter?: Reporter;
 }): Promise<LiveLoop> {
-  const cleanup: (() => Promise<unknown>)[] = [];
-  const close = async () => {
-    for (const step of cleanup.reverse()) await step().catch(() => undefined);
-  };
+  const cleanup = new Teardown();
+  const close = () => cleanup.run(() => undefined);
   const logs: string[] = [];
   try {
     const broker = await startBroker({});
-    cleanup.push(() => broker.close());
+    cleanup.add("the broker", () => broker.close());
     const reporter = options.reporter ?? jsonReporter(() => undefined);
     const { served, pool } = await startLocalRuntime({
       functions: options.functions.map((f) => ({ ...f, functionId: functionId(f.name) })),
@@ -65,7 +64,7 @@ export async function startLiveLoop(options: {
       events: quietEvents(),
       connect: connectTo(broker.url, "loop", "test"),
     });
-    cleanup.push(() => session.close());
+    cleanup.add("the session", () => session.close());
     await session.start();
     const relays = new Map<string, Relay>();
     for (const fn of options.functions) {
@@ -81,7 +80,7 @@ export async function startLiveLoop(options: {
         },
         { env: fn.environment, log: () => undefined },
       );
-      cleanup.push(() => relay.close());
+      cleanup.add(`the relay of ${fn.name}`, () => relay.close());
       relays.set(fn.name, relay);
     }
     return {

@@ -1,7 +1,7 @@
 import test from "ava";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { developerPolicyDocument } from "../../sdk/iot-policy";
+import { developerPolicyDocument } from "../../core/iot-policy";
 
 test('the README\'s "Serve from your machine" policy is developerPolicyDocument for the demo stack', async (t) => {
   const text = await readFile(path.join(__dirname, "../../../README.md"), "utf8");

@@ -2,10 +2,10 @@ import test from "ava";
 import mqtt from "mqtt";
 import { encodeMessage, generateKey, Reassembler, stackTopics, type Message } from "../../protocol";
 import { startBroker } from "../../cli/local/broker";
-import type { GoodBuild } from "../../cli/runtime/builder";
 import type { InvokeOutcome } from "../../cli/runtime/worker-pool";
 import { Session } from "../../cli/session";
-import { apiRequest, connectTo, quietEvents, waiter, testPrefix } from "./harness";
+import { Changes } from "../helpers/wait";
+import { apiRequest, connectTo, quietEvents, testPrefix, READY_BUILD } from "./harness";
 
 test("closing with a request under way: presence goes draining, the request is answered, then offline", async (t) => {
   const broker = await startBroker();
@@ -16,21 +16,10 @@ test("closing with a request under way: presence goes draining, the request is a
   let finishRun: (outcome: InvokeOutcome) => void = () => undefined;
   let started: () => void = () => undefined;
   const running = new Promise<void>((resolve) => (started = resolve));
-  const build = {
-    ok: true,
-    version: 1,
-    file: "/dev/null",
-    format: "cjs",
-    entry: "api.ts",
-    durationMs: 0,
-    inputs: [],
-  };
   const session = new Session({
     key,
     prefix,
-    functions: [
-      { name: "api", functionId: "api", exportName: "handler", ready: async () => build as GoodBuild },
-    ],
+    functions: [{ name: "api", functionId: "api", exportName: "handler", ready: async () => READY_BUILD }],
     runner: {
       invoke: () =>
         new Promise<InvokeOutcome>((resolve) => {
@@ -49,13 +38,13 @@ test("closing with a request under way: presence goes draining, the request is a
   const responseTopic = topics.response("api", "env1");
   const reassembler = new Reassembler(key);
   const seen: string[] = [];
-  const arrivals = waiter();
+  const arrivals = new Changes();
   client.on("message", (topic, payload) => {
     const message: Message | undefined = reassembler.push(topic, payload);
     if (message?.type === "presence")
       seen.push(message.online ? (message.draining ? "draining" : "online") : "offline");
     if (message?.type === "response") seen.push(`response ${String(message.result)}`);
-    arrivals.notify();
+    arrivals.changed();
   });
   const until = (entry: string) =>
     arrivals.until(

@@ -9,22 +9,12 @@ import {
   type Message,
 } from "../../protocol";
 import { startBroker } from "../../cli/local/broker";
-import type { GoodBuild } from "../../cli/runtime/builder";
 import { Session } from "../../cli/session";
 import type { SessionEvents } from "../../cli/session";
 import { createRelay } from "../../stub/relay";
 import { lambdaContext } from "../stub/harness";
-import { apiRequest, connectTo, quietEvents, testNamespace, testPrefix, waiter } from "./harness";
-
-const build = {
-  ok: true,
-  version: 1,
-  file: "/dev/null",
-  format: "cjs",
-  entry: "api.ts",
-  durationMs: 0,
-  inputs: [],
-};
+import { Changes } from "../helpers/wait";
+import { apiRequest, connectTo, quietEvents, testNamespace, testPrefix, READY_BUILD } from "./harness";
 
 /** A started session serving `api`, whose handler echoes the request id and counts its runs. */
 async function serving(
@@ -38,9 +28,7 @@ async function serving(
   const session = new Session({
     key,
     prefix: testPrefix(project),
-    functions: [
-      { name: "api", functionId: "api", exportName: "handler", ready: async () => build as GoodBuild },
-    ],
+    functions: [{ name: "api", functionId: "api", exportName: "handler", ready: async () => READY_BUILD }],
     runner: {
       invoke: async (request) => {
         runs.push(request.context.awsRequestId);
@@ -62,14 +50,14 @@ async function watch(t: { teardown(fn: () => unknown): void }, url: string, key:
   t.teardown(() => client.endAsync());
   const reassembler = new Reassembler(key);
   const seen: { topic: string; message?: Message; raw: Buffer }[] = [];
-  const arrivals = waiter();
+  const arrivals = new Changes();
   client.on("message", (topic, payload) => {
     seen.push({
       topic,
       raw: payload,
       message: payload.length ? reassembler.push(topic, payload) : undefined,
     });
-    arrivals.notify();
+    arrivals.changed();
   });
   await client.subscribeAsync(topics, { qos: 1 });
   const until = (done: () => boolean) => arrivals.until(done, () => `saw ${seen.length} messages`);

@@ -8,6 +8,7 @@ import {
 } from "../../protocol";
 import { MqttConnection } from "../../cli/mqtt-connection";
 import type { SessionEvents, SessionOptions } from "../../cli/session";
+import type { GoodBuild } from "../../cli/runtime/builder";
 
 /** Session events that go nowhere; override the ones a test watches. */
 export function quietEvents(overrides: Partial<SessionEvents> = {}): SessionEvents {
@@ -67,25 +68,13 @@ export function apiRequest(requestId: string, responseTopic: string, sessionId: 
   };
 }
 
-/**
- * A bounded wait on something messages change: call `notify()` after each message; `until` resolves
- * once `done()` holds, rejecting with `describe()` after 5 s.
- */
-export function waiter() {
-  let notify = () => undefined as void;
-  return {
-    notify: () => notify(),
-    until(done: () => boolean, describe: () => string): Promise<void> {
-      return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(describe())), 5000);
-        notify = () => {
-          if (done()) {
-            clearTimeout(timer);
-            resolve();
-          }
-        };
-        notify();
-      });
-    },
-  };
-}
+/** A build that is ready and never run: for sessions whose runner is a test's own. */
+export const READY_BUILD: GoodBuild = {
+  ok: true,
+  version: 1,
+  file: "/dev/null",
+  format: "cjs",
+  entry: "api.ts",
+  durationMs: 0,
+  inputs: [],
+};

@@ -3,6 +3,7 @@ import mqtt from "mqtt";
 import { generateKey, Reassembler, stackTopics } from "../../protocol";
 import { startBroker } from "../../cli/local/broker";
 import { Session } from "../../cli/session";
+import { Changes } from "../helpers/wait";
 import { connectTo, quietEvents, testPrefix } from "./harness";
 
 /** A started session with no functions on a local broker, closed in teardown. */
@@ -36,23 +37,17 @@ test("a session announces itself again when someone else clears the presence", a
   t.teardown(() => client.endAsync());
   const reassembler = new Reassembler(key);
   const seen: string[] = [];
-  let onSeen = () => undefined as void;
+  const arrivals = new Changes();
   client.on("message", (_topic, payload) => {
     const message = payload.length ? reassembler.push(topic, payload) : undefined;
     seen.push(message?.type === "presence" ? `${message.sessionId}:${message.online}` : "cleared");
-    onSeen();
+    arrivals.changed();
   });
   const next = (count: number) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`saw only ${seen.join(", ")}`)), 5000);
-      onSeen = () => {
-        if (seen.length >= count) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      onSeen();
-    });
+    arrivals.until(
+      () => seen.length >= count,
+      () => `saw only ${seen.join(", ")}`,
+    );
   await client.subscribeAsync(topic, { qos: 1 });
   await next(1);
   t.deepEqual(seen, [`${session.sessionId}:true`]);

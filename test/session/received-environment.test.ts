@@ -18,7 +18,8 @@ import {
   stackTopics,
   type Message,
 } from "../../protocol";
-import { apiRequest, connectTo, quietEvents, testPrefix, waiter } from "./harness";
+import { Changes } from "../helpers/wait";
+import { apiRequest, connectTo, quietEvents, testPrefix } from "./harness";
 
 test("NODE_OPTIONS, LD_PRELOAD, PATH and the stub's settings in a request never reach the worker", async (t) => {
   const dir = await realpath(await mkdtemp(path.join(tmpdir(), "pulumi-live-received-")));
@@ -57,11 +58,11 @@ test("NODE_OPTIONS, LD_PRELOAD, PATH and the stub's settings in a request never 
   const responseTopic = topics.response("api", "env1");
   const reassembler = new Reassembler(key);
   let answer: Message | undefined;
-  const arrived = waiter();
+  const arrived = new Changes();
   client.on("message", (topic, payload) => {
     const message = reassembler.push(topic, payload);
     if (message?.type === "response" || message?.type === "error") answer = message;
-    arrived.notify();
+    arrived.changed();
   });
   await client.subscribeAsync(responseTopic, { qos: 1 });
 

@@ -10,7 +10,8 @@ import {
 } from "../../protocol";
 import { startBroker } from "../../cli/local/broker";
 import { Session } from "../../cli/session";
-import { apiRequest, connectTo, quietEvents, waiter, testPrefix } from "./harness";
+import { Changes } from "../helpers/wait";
+import { apiRequest, connectTo, quietEvents, testPrefix } from "./harness";
 
 test("after a takeover a session runs nothing more: it redirects requests addressed to it and ignores others'", async (t) => {
   const broker = await startBroker();
@@ -20,7 +21,7 @@ test("after a takeover a session runs nothing more: it redirects requests addres
   const topics = stackTopics(prefix);
   const ran: string[] = [];
   const takeovers: string[] = [];
-  const arrivals = waiter();
+  const arrivals = new Changes();
   const session = new Session({
     key,
     prefix,
@@ -41,7 +42,7 @@ test("after a takeover a session runs nothing more: it redirects requests addres
     events: quietEvents({
       takeover: (e) => {
         takeovers.push(e.sessionId);
-        arrivals.notify();
+        arrivals.changed();
       },
     }),
     connect: connectTo(broker.url, "takeover", "test"),
@@ -58,7 +59,7 @@ test("after a takeover a session runs nothing more: it redirects requests addres
     const message = reassembler.push(topic, payload);
     if (topic === responseTopic && message) {
       replies.push(message);
-      arrivals.notify();
+      arrivals.changed();
     }
   });
   await client.subscribeAsync(responseTopic, { qos: 1 });

@@ -19,7 +19,7 @@ export async function startBroker(): Promise<{ url: string; close(): Promise<voi
   const { Aedes } = await import("aedes");
   const broker = await Aedes.createBroker();
   const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
-  server.on("connection", (socket) => broker.handle(createWebSocketStream(socket) as never));
+  server.on("connection", (socket) => broker.handle(createWebSocketStream(socket)));
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
   return {

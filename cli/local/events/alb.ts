@@ -8,6 +8,7 @@
  * (hotsock/voker, vokerhttp/testdata/alb-request.json, July 2026) show the path kept percent-encoded and
  * header names lowercased.
  */
+import type { ALBEvent } from "aws-lambda";
 import {
   eventBody,
   headerPairs,
@@ -29,7 +30,8 @@ export interface AlbOptions {
   targetGroupArn?: string;
 }
 
-export type AlbEvent = Record<string, unknown>;
+/** The event an ALB target group sends, as @types/aws-lambda has it. */
+export type AlbEvent = ALBEvent;
 
 export function toAlbEvent(request: HttpRequest, options: AlbOptions = {}): AlbEvent {
   const pairs = headerPairs(request).map(([name, value]): [string, string] => [name.toLowerCase(), value]);

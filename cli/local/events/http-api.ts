@@ -9,6 +9,7 @@
  * URLs, REST APIs and ALB keep the path as sent; a `cookie` header becomes the `cookies` list and leaves
  * `headers`; repeated headers and query keys are joined with commas; `+` in the query is a space.
  */
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import {
   apiGatewayTime,
   decodeOnce,
@@ -34,31 +35,8 @@ export interface HttpApiRoute {
   apiId?: string;
 }
 
-/** The event a Lambda proxy integration receives (payload format 2.0). */
-export interface HttpApiEvent {
-  version: "2.0";
-  routeKey: string;
-  rawPath: string;
-  rawQueryString: string;
-  cookies?: string[];
-  headers: Record<string, string>;
-  queryStringParameters?: Record<string, string>;
-  pathParameters?: Record<string, string>;
-  requestContext: {
-    accountId: string;
-    apiId: string;
-    domainName: string;
-    domainPrefix: string;
-    http: { method: string; path: string; protocol: string; sourceIp: string; userAgent: string };
-    requestId: string;
-    routeKey: string;
-    stage: string;
-    time: string;
-    timeEpoch: number;
-  };
-  body?: string;
-  isBase64Encoded: boolean;
-}
+/** The event a Lambda proxy integration receives (payload format 2.0), as @types/aws-lambda has it. */
+export type HttpApiEvent = APIGatewayProxyEventV2;
 
 /** An event to send, or the answer the front door gives without calling the function. */
 export type EventOrAnswer<E> = { event: E } | { answer: HttpResponse };

@@ -94,7 +94,7 @@ export function sqsService(
       const queue = queueOf(input.QueueUrl);
       const messages = queue.receive(
         Math.min(10, Number(input.MaxNumberOfMessages ?? 1)),
-        input.VisibilityTimeout,
+        input.VisibilityTimeout as number | undefined,
       );
       return {
         Messages: messages.map((m) => ({

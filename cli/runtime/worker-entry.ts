@@ -1,11 +1,12 @@
 /**
- * The worker thread that runs one function's handler for one remote execution environment: it loads
- * the bundle once (the cold start), then runs the invocations the pool posts, one at a time, through
- * the runtime core (`core/lambda-runtime`), as Lambda's Node.js runtime runs them.
+ * The worker thread that runs one function's handler for one remote execution environment: it starts
+ * blank (the pool may keep one waiting as a spare), is told which bundle to load and with what
+ * environment, loads it once (the cold start), then runs the invocations the pool posts, one at a time,
+ * through the runtime core (`core/lambda-runtime`), as Lambda's Node.js runtime runs them.
  */
 import { performance } from "node:perf_hooks";
-import { parentPort, workerData } from "node:worker_threads";
-import type { InvokeMessage, ParentMessage, WorkerData, WorkerMessage } from "./worker-messages";
+import { parentPort } from "node:worker_threads";
+import type { InvokeMessage, LoadMessage, ParentMessage, WorkerData, WorkerMessage } from "./worker-messages";
 import {
   EventLoopWatch,
   handlerError,
@@ -22,7 +23,6 @@ import { ChannelSink } from "../../core/stream-channel";
 
 const port = parentPort;
 if (!port) throw new Error("worker-entry.js must run in a worker thread started by WorkerPool");
-const data = workerData as WorkerData;
 const post = (message: WorkerMessage, transfer?: ArrayBuffer[]): void => port.postMessage(message, transfer);
 const loop = new EventLoopWatch(port);
 
@@ -31,21 +31,37 @@ captureOutput();
 process.on("unhandledRejection", (reason) => post({ type: "fatal", error: unhandledRejectionError(reason) }));
 process.on("uncaughtException", (error) => post({ type: "fatal", error: handlerError(error) }));
 
-const handler = loadHandler();
-// Its failure is reported by the invocation that awaits it, not as an unhandled rejection.
-handler.catch(() => undefined);
+let handler: Promise<LambdaHandler> | undefined;
+/** Which handler this worker loaded (set by the load message). */
+let data: WorkerData | undefined;
 /** The streamed invocation running, if any: the parent's acknowledgements and cancel go to it. */
 let streaming: { sink: ChannelSink; abort: AbortController } | undefined;
 port.on("message", (message: ParentMessage) => {
+  if (message.type === "load") return load(message);
   if (message.type === "invoke") return void run(message);
   if (message.type === "stream-ack") return streaming?.sink.ack(message.bytes);
   streaming?.abort.abort();
 });
 
+function load(message: LoadMessage): void {
+  // The function's environment replaces the blank one before any of its code runs, as on Lambda.
+  for (const key of Object.keys(process.env)) delete process.env[key];
+  Object.assign(process.env, message.env);
+  data = message.data;
+  const loading = loadHandler(message.data);
+  handler = loading;
+  // A failure is reported by the invocation that awaits it, not as an unhandled rejection.
+  loading.then(
+    () => post({ type: "loaded" }),
+    () => post({ type: "loaded" }),
+  );
+}
+
 async function run(message: InvokeMessage): Promise<void> {
   let loaded: LambdaHandler;
   let streams: boolean;
   try {
+    if (!handler) throw handlerError(new Error("the worker was asked to invoke before loading a handler"));
     loaded = await handler;
     streams = isStreamingHandler(loaded);
   } catch (error) {
@@ -76,7 +92,7 @@ async function run(message: InvokeMessage): Promise<void> {
  */
 async function runStreaming(loaded: LambdaHandler, message: InvokeMessage, started: number): Promise<void> {
   if (!message.stream) {
-    post({ type: "error", error: streamingNotDeclaredError(data.handlerName), durationMs: 0 });
+    post({ type: "error", error: streamingNotDeclaredError(data?.handlerName ?? ""), durationMs: 0 });
     return;
   }
   const sink = new ChannelSink(post);
@@ -98,7 +114,7 @@ async function runStreaming(loaded: LambdaHandler, message: InvokeMessage, start
 }
 
 /** Loads the bundle and finds the export, failing with the error Lambda's runtime would report. */
-async function loadHandler(): Promise<LambdaHandler> {
+async function loadHandler(data: WorkerData): Promise<LambdaHandler> {
   try {
     return handlerExport(await loadModule(data.file, data.format), data.exportName, data.handlerName);
   } catch (error) {

@@ -6,12 +6,14 @@ import { benchPython } from "./python";
 import { benchRelay } from "./relay";
 import { benchServe } from "./serve";
 import { benchStandIn } from "./standin";
+import { benchStream } from "./stream";
 import { benchStub } from "./stub-size";
 import type { Row } from "./stats";
 
 const USAGE = `npm run bench -- [--json] [--only STEP,...] [--rebuilds N] [--invocations N]
   --json           one JSON object per row on stdout instead of the table
-  --only           steps to run: stub, rebuild, packages, relay, serve, standin, python (default: all)
+  --only           steps to run: stub, rebuild, packages, relay, stream, serve, standin, python
+                   (default: all)
   --rebuilds N     rebuilds of the serve step, an invocation after each (default 1000)
   --invocations N  invocations of the serve step's concurrent run (default 10000)`;
 
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
   await step("rebuild", () => benchRebuild());
   await step("packages", benchPackageResolution);
   await step("relay", benchRelay);
+  await step("stream", benchStream);
   await step("serve", () => benchServe({ rebuilds: options.rebuilds, invocations: options.invocations }));
   await step("standin", benchStandIn);
   await step("python", benchPython);

@@ -148,6 +148,29 @@ test.serial(
   },
 );
 
+test.serial(
+  "streaming: live, the stub streams too (its setting); not live, the real bundle as it is",
+  async (t) => {
+    const m = await run("stream", { live: "true" }, () => {
+      new LiveFunction("chat", { handler: "examples/handlers/stream.handler", streaming: true });
+      new LiveFunction("chat-real", {
+        handler: "examples/handlers/stream.handler",
+        streaming: true,
+        live: false,
+      });
+    });
+    const live = m.byName("chat-fn");
+    t.deepEqual(archiveTexts(live.rawInputs.code), { "index.js": stub });
+    t.is(unwrapSecrets(live.rawInputs.environment).variables.PULUMI_LIVE_STREAMING, "true");
+    t.is(m.outputsOf("chat").streaming, true);
+    const real = m.byName("chat-real-fn");
+    t.deepEqual(archiveTexts(real.rawInputs.code), realBundle("examples/handlers/stream.handler"));
+    t.is(real.inputs.handler, "index.handler");
+    t.is(real.inputs.environment, undefined);
+    t.is(m.outputsOf("chat-real").streaming, true);
+  },
+);
+
 test.serial("per-function live: false beats stack config live", async (t) => {
   const m = await run("override-off", { live: "yes" }, () => {
     new LiveFunction("cron", { handler: "examples/handlers/cron.handler", live: false });

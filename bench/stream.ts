@@ -297,20 +297,27 @@ async function throughRelay(dir: string): Promise<{ first: Measured; big: Measur
   const load = fork(path.join(__dirname, "stream-load.js"), [], {
     env: { ...process.env, PULUMI_LIVE_BENCH_CONFIG: JSON.stringify(config) },
   });
-  const ask = (command: StreamLoadCommand) =>
-    new Promise<StreamLoadReply>((resolve) => {
-      load.once("message", (reply) => resolve(reply as StreamLoadReply));
-      load.send(command);
-    });
+  // A load process that dies (it reports why on stderr) fails the step instead of leaving it waiting.
+  const exited = new Promise<never>((_, reject) =>
+    load.once("exit", (code) => reject(new Error(`the stream load process exited (${code})`))),
+  );
+  exited.catch(() => undefined);
+  const reply = () =>
+    Promise.race([new Promise<unknown>((resolve) => load.once("message", resolve)), exited]);
+  const ask = (command: StreamLoadCommand) => {
+    const answer = reply();
+    load.send(command);
+    return answer as Promise<StreamLoadReply>;
+  };
   try {
-    await new Promise((resolve) => load.once("message", resolve));
+    await reply();
     await ask({ type: "stream", count: 3, bytes: FIRST_BYTE.bytes }); // warm-up
     return {
       first: await ask({ type: "stream", ...FIRST_BYTE }),
       big: await ask({ type: "stream", ...THROUGHPUT }),
     };
   } finally {
-    load.send({ type: "close" } satisfies StreamLoadCommand);
+    if (load.connected) load.send({ type: "close" } satisfies StreamLoadCommand);
     await new Promise((resolve) => (load.exitCode === null ? load.once("exit", resolve) : resolve(null)));
     await session.close();
     await pool.close();

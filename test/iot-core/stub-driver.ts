@@ -31,6 +31,17 @@ export interface Load {
   padRandom?: boolean;
   extra?: Record<string, unknown>;
   timeoutMs: number;
+  /** Call the relay as a streaming stub (`handleStream`): the outcome's result is what it wrote. */
+  stream?: boolean;
+}
+
+/** What a streaming stub's response stream received. */
+export interface Streamed {
+  contentType?: string;
+  /** Every byte written, base64. */
+  body: string;
+  /** ms from the invocation's scheduled start to its first byte. */
+  firstByteMs?: number;
 }
 
 export interface Outcome {
@@ -147,7 +158,10 @@ function runLoad(relays: Relay[], load: Load): Promise<Outcome[]> {
           logStreamName: "driver",
           getRemainingTimeInMillis: () => scheduled + load.timeoutMs - Date.now(),
         };
-        const result = await relay.handle({ id, pad, ...load.extra }, context);
+        const event = { id, pad, ...load.extra };
+        const result = load.stream
+          ? await streamFrom(relay, event, context, scheduled)
+          : await relay.handle(event, context);
         return { id, ok: true, ms: Date.now() - scheduled, result };
       } catch (error) {
         return {
@@ -163,6 +177,32 @@ function runLoad(relays: Relay[], load: Load): Promise<Outcome[]> {
     }),
   );
   return Promise.all(invocations);
+}
+
+/** Calls a streaming stub with a response stream that keeps what it is given. */
+async function streamFrom(
+  relay: Relay,
+  event: unknown,
+  context: Parameters<Relay["handle"]>[1],
+  scheduled: number,
+): Promise<Streamed> {
+  const parts: Buffer[] = [];
+  const out: Streamed = { body: "" };
+  const stream: Parameters<Relay["handleStream"]>[1] = {
+    setContentType: (type) => void (out.contentType = type),
+    write: (chunk, done) => {
+      out.firstByteMs ??= Date.now() - scheduled;
+      parts.push(Buffer.from(chunk));
+      done();
+      return true;
+    },
+    end: (done) => done?.(),
+    on: () => stream,
+    removeListener: () => stream,
+  };
+  await relay.handleStream(event, stream, context);
+  out.body = Buffer.concat(parts).toString("base64");
+  return out;
 }
 
 if (require.main === module) {

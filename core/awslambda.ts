@@ -61,6 +61,7 @@ export function isStreamingHandler(handler: unknown): boolean {
 export function streamHighWaterMark(handler: unknown): number | undefined {
   const mark = (handler as Record<symbol, unknown>)[HANDLER_HIGHWATERMARK];
   if (mark === undefined || mark === null || mark === false) return undefined;
-  const value = parseInt(String(mark));
+  // Lambda's runtime parses it as an integer; what is neither text nor a number parses to nothing.
+  const value = parseInt(typeof mark === "string" || typeof mark === "number" ? String(mark) : "", 10);
   return Number.isNaN(value) ? undefined : value;
 }

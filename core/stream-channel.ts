@@ -35,7 +35,7 @@ export class ChannelSink implements StreamSink {
     // A copy of its own, moved rather than cloned: a Buffer is often a view into a larger pooled one.
     const data = new Uint8Array(chunk);
     this.outstanding += data.byteLength;
-    this.post({ type: "stream-chunk", data }, [data.buffer as ArrayBuffer]);
+    this.post({ type: "stream-chunk", data }, [data.buffer]);
     if (this.outstanding <= this.windowBytes) done();
     else this.waiting = done;
   }

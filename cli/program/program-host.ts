@@ -104,6 +104,8 @@ async function run(input: HostInput): Promise<void> {
   await engine.sdk.runtime.runInPulumiStack(() => runMain(input, requireHere));
   await engine.settle();
   await engine.close();
+  // A rejection the program left unhandled in its last callbacks surfaces before the run counts as done.
+  await new Promise((resolve) => setImmediate(resolve));
   const resources = engine.registrations.map((r) => recorded(engine, r));
   await report({ type: "done", resources, unknownCalls: [...unknownCalls] });
 }

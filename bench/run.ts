@@ -4,31 +4,74 @@ import { benchPackageResolution } from "./package-resolution";
 import { benchRebuild } from "./rebuild";
 import { benchPython } from "./python";
 import { benchRelay } from "./relay";
+import { benchServe } from "./serve";
 import { benchStandIn } from "./standin";
 import { benchStub } from "./stub-size";
 import type { Row } from "./stats";
 
-/** `npm run bench`: prints a Markdown table of the figures and writes them to dist/bench/results.json. */
-async function main(): Promise<void> {
-  const rows: Row[] = [];
-  const step = async (name: string, run: () => Promise<Row[]> | Row[]) => {
-    process.stderr.write(`bench: ${name}…\n`);
-    rows.push(...(await run()));
+const USAGE = `npm run bench -- [--json] [--only STEP,...] [--rebuilds N] [--invocations N]
+  --json           one JSON object per row on stdout instead of the table
+  --only           steps to run: stub, rebuild, packages, relay, serve, standin, python (default: all)
+  --rebuilds N     rebuilds of the serve step, an invocation after each (default 1000)
+  --invocations N  invocations of the serve step's concurrent run (default 10000)`;
+
+function parse(argv: string[]): { json: boolean; only?: Set<string>; rebuilds: number; invocations: number } {
+  const options = {
+    json: false,
+    only: undefined as Set<string> | undefined,
+    rebuilds: 1000,
+    invocations: 10_000,
   };
-  await step("stub bundle", benchStub);
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === "--json") options.json = true;
+    else if (flag === "--only") options.only = new Set((argv[++i] ?? "").split(","));
+    else if (flag === "--rebuilds") options.rebuilds = Number(argv[++i]);
+    else if (flag === "--invocations") options.invocations = Number(argv[++i]);
+    else throw new Error(`unknown option ${flag}\n${USAGE}`);
+  }
+  if (!(options.rebuilds >= 100) || !(options.invocations >= 1000)) {
+    throw new Error(`--rebuilds takes 100 or more, --invocations 1000 or more\n${USAGE}`);
+  }
+  return options;
+}
+
+/**
+ * `npm run bench`: prints a Markdown table of the figures (or, with --json, one JSON object per row) and
+ * writes them to dist/bench/results.json.
+ */
+async function main(): Promise<void> {
+  const options = parse(process.argv.slice(2));
+  const rows: Row[] = [];
+  const started = Date.now();
+  const step = async (name: string, run: () => Promise<Row[]> | Row[]) => {
+    if (options.only && !options.only.has(name)) return;
+    const t0 = Date.now();
+    process.stderr.write(`bench: ${name}…`);
+    const out = await run();
+    process.stderr.write(` ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    rows.push(...out);
+    if (options.json) for (const row of out) process.stdout.write(JSON.stringify(row) + "\n");
+  };
+  await step("stub", benchStub);
   await step("rebuild", () => benchRebuild());
-  await step("package resolution", benchPackageResolution);
+  await step("packages", benchPackageResolution);
   await step("relay", benchRelay);
-  await step("AWS IoT Core stand-in", benchStandIn);
+  await step("serve", () => benchServe({ rebuilds: options.rebuilds, invocations: options.invocations }));
+  await step("standin", benchStandIn);
   await step("python", benchPython);
-  const lines = [
-    "| figure | value | baseline (same process) | ratio | goal |",
-    "| --- | --- | --- | --- | --- |",
-    ...rows.map(
-      (r) => `| ${r.figure} | ${r.value} | ${r.baseline ?? ""} | ${r.ratio ?? ""} | ${r.goal ?? ""} |`,
-    ),
-  ];
-  process.stdout.write(lines.join("\n") + "\n");
+  process.stderr.write(`bench: done in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  if (!options.json) {
+    const lines = [
+      "| figure | value | baseline (same run) | ratio | goal | met | load |",
+      "| --- | --- | --- | --- | --- | --- | --- |",
+      ...rows.map(
+        (r) =>
+          `| ${r.figure} | ${r.value} | ${r.baseline ?? ""} | ${r.ratio ?? ""} | ${r.goal ?? ""} | ${r.met === undefined ? "" : r.met ? "yes" : "no"} | ${r.load ?? ""} |`,
+      ),
+    ];
+    process.stdout.write(lines.join("\n") + "\n");
+  }
   writeFileSync(
     path.join(__dirname, "results.json"),
     JSON.stringify({ date: new Date().toISOString(), rows }, null, 2),

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
+import { randomText } from "./payload";
 import { createRelay, type Relay } from "../stub/relay";
 import type { StubConfig } from "../stub/config";
 import type { LambdaContext } from "../stub/lambda-context";
@@ -30,13 +31,6 @@ function context(name: string): LambdaContext {
   };
 }
 
-function payload(bytes: number): { data: string } {
-  // Random base64: compression cannot shrink it much, as for binary payloads.
-  let data = "";
-  while (data.length < bytes) data += randomUUID().replace(/-/g, "") + Math.random().toString(36).slice(2);
-  return { data: data.slice(0, bytes) };
-}
-
 /** A failed load run ends this process with the error, which the parent reports. */
 function fail(error: unknown): never {
   process.stderr.write(`stub load failed: ${error instanceof Error ? error.stack : String(error)}\n`);
@@ -55,7 +49,7 @@ function main(): void {
       await Promise.allSettled(relays.map((r) => r.close()));
       process.exit(0);
     }
-    const event = payload(command.bytes);
+    const event = { data: randomText(command.bytes) };
     const times: number[] = [];
     if (command.type === "sequential" || command.type === "big") {
       for (let i = 0; i < command.count; i++) {
@@ -70,15 +64,19 @@ function main(): void {
     const stopAt = performance.now() + command.seconds * 1000;
     let done = 0;
     const t0 = performance.now();
+    // Completions per whole second of the run: whether the rate holds steadily.
+    const windows = Array.from({ length: Math.floor(command.seconds) }, () => 0);
     await Promise.all(
       Array.from({ length: command.environments }, async (_, i) => {
         while (performance.now() < stopAt) {
           await call(i, event);
           done++;
+          const second = Math.floor((performance.now() - t0) / 1000);
+          if (second < windows.length) windows[second]++;
         }
       }),
     );
-    process.send!({ rate: done / ((performance.now() - t0) / 1000) });
+    process.send!({ rate: done / ((performance.now() - t0) / 1000), windows });
   };
   process.on("message", (command: LoadCommand) => void run(command).catch(fail));
   process.send!({ ready: true });

@@ -7,6 +7,12 @@ export { LiveFunctionError } from "./errors";
 export type { LiveFunctionProblem } from "./errors";
 export { LIVE_VALUES, parseLiveValue } from "./live-config";
 export { developerPolicyDocument, stubPolicyDocument, stubDisabledPolicyDocument } from "../core/iot-policy";
-export type { DeveloperScope, IotScope, PolicyDocument, PolicyStatement, StubScope } from "../core/iot-policy";
+export type {
+  DeveloperScope,
+  IotScope,
+  PolicyDocument,
+  PolicyStatement,
+  StubScope,
+} from "../core/iot-policy";
 export { Session, sessionProvider } from "./session";
 export type { SessionArgs, SessionInputs, SessionOutputs } from "./session";

@@ -1,4 +1,4 @@
-import WebSocket, { createWebSocketStream } from "ws";
+import WebSocket from "ws";
 import MqttClient from "mqtt/lib/client";
 import type { IStream } from "mqtt/lib/shared";
 import {
@@ -11,6 +11,7 @@ import {
 } from "../protocol";
 import type { Reply } from "./exchange-state";
 import { RelayError } from "./relay-error";
+import { mqttWebSocketStream } from "./websocket-stream";
 
 const KEEPALIVE_SECONDS = 60;
 
@@ -200,7 +201,7 @@ export class Connection {
 
   private openStream(): IStream {
     const socket = new WebSocket(this.options.url(), ["mqtt"]);
-    const stream = createWebSocketStream(socket);
+    const stream = mqttWebSocketStream(socket);
     socket.on("close", () => stream.destroy());
     return stream;
   }

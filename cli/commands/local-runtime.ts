@@ -89,9 +89,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   const builders = new Map<string, LocalBuilder>();
   const served: ServedFunction[] = [];
+  // Set once the first builds are done; a later build starts its workers at once (WorkerPool.prewarm).
+  const warm: { pool?: WorkerPool } = {};
   for (const fn of options.functions) {
     let first = true;
     const onBuild = (result: BuildResult) => {
+      if (result.ok) warm.pool?.prewarm(fn.name, result);
       reporter.build({
         name: fn.name,
         ok: result.ok,
@@ -145,7 +148,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       reporter.log({ name: e.functionName, requestId: e.requestId, stream: e.stream, line: e.line }),
     debugging,
     onDeadlinePassed: (e) => reporter.status({ message: deadlinePassedMessage(e) }),
+    spareWorkers: true,
   });
+  warm.pool = pool;
   cleanup.add("the worker pool", () => pool.close());
   return { builders, served, pool, recorder, inspector };
 }

@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
-import { createWebSocketStream, WebSocketServer } from "ws";
+import type { Duplex } from "node:stream";
+import { createWebSocketStream, WebSocketServer, type WebSocket } from "ws";
 import { UserError } from "../user-error";
 
 /** An embedded MQTT broker served over WebSocket on 127.0.0.1. */
@@ -81,7 +82,7 @@ export async function startBroker(options: LocalBrokerOptions = {}): Promise<Loc
     verifyClient: (info: { origin?: string }) => !info.origin,
   });
   wss.on("connection", (socket, request) => {
-    const stream = createWebSocketStream(socket);
+    const stream = mqttStream(socket);
     // A client vanishing mid-write surfaces here; aedes sees the close and publishes the last will.
     stream.on("error", () => socket.terminate());
     broker.handle(stream, request);
@@ -110,4 +111,20 @@ export async function startBroker(options: LocalBrokerOptions = {}): Promise<Loc
         await new Promise<void>((resolve) => wss.close(() => resolve()));
       })()),
   };
+}
+
+/**
+ * The WebSocket as the byte stream aedes writes MQTT packets to. aedes writes a packet in several pieces
+ * within one corked tick; `ws`'s stream would send each piece as a WebSocket message of its own (a socket
+ * write each, six or so per PUBLISH). Written together, they leave as one message: MQTT over WebSocket
+ * lets messages hold any part of the byte stream, and clients reassemble it.
+ */
+function mqttStream(socket: WebSocket): Duplex {
+  const stream = createWebSocketStream(socket);
+  stream._writev = (chunks, callback) => {
+    const bytes = Buffer.concat(chunks.map(({ chunk }) => chunk as Buffer));
+    // The server's side of a connection is open from the start: no CONNECTING state to wait out.
+    socket.send(bytes, callback);
+  };
+  return stream;
 }

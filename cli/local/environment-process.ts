@@ -147,7 +147,7 @@ export class EnvironmentProcess {
       return;
     active.result = message;
     if (message.fatal) this.dead = true;
-    if (active.markers >= 2) return this.finish();
+    if (message.quiet || active.markers >= 2) return this.finish();
     active.graceTimer = setTimeout(() => this.finish(), MARKER_GRACE_MS);
   }
 

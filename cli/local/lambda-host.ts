@@ -23,8 +23,11 @@ import type { InvocationContext } from "../../protocol/messages";
 const [handlerFile = "", exportPath = "handler"] = process.argv.slice(2);
 const env = process.env;
 let current: string | undefined;
+/** Whether the invocation running has written to stdout or stderr (through the process's streams). */
+let wrote = false;
 
 patchConsole();
+noteWrites();
 const loaded: Promise<LambdaHandler | LambdaError> = loadHandler();
 // The parent starts an invocation's clock only after init, as Lambda does.
 void loaded.then(() => process.send?.({ type: "ready" } satisfies ReadyMessage));
@@ -48,6 +51,7 @@ async function drain(): Promise<void> {
   for (let next = queue.shift(); next; next = queue.shift()) {
     const handler = await loaded;
     current = next.requestId;
+    wrote = false;
     const result: ResultMessage =
       typeof handler === "function"
         ? await invoke(handler, next)
@@ -114,10 +118,28 @@ function patchConsole(): void {
   }
 }
 
-/** Marks the end of this invocation's output on both pipes, then sends the result. */
+/** Notes when anything is written to stdout or stderr: the end markers are needed only then. */
+function noteWrites(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    stream.write = (...args: unknown[]) => {
+      wrote = true;
+      return write(...args);
+    };
+  }
+}
+
+/** Marks the end of this invocation's output on both pipes (if it wrote any), then sends the result. */
 function send(message: ResultMessage): Promise<void> {
   const marker = endMarker(message.requestId);
   return new Promise((resolve) => {
+    // Output that bypasses these streams (a child process writing to the inherited pipe) may then be
+    // read after the result, and land in the next invocation's log.
+    if (!wrote) {
+      if (process.connected) process.send?.({ ...message, quiet: true }, () => resolve());
+      else resolve();
+      return;
+    }
     process.stdout.write(marker, () =>
       process.stderr.write(marker, () => {
         if (process.connected) process.send?.(message, () => resolve());

@@ -54,12 +54,17 @@ export function functionLogDir(root: string, name: string): string {
 
 /**
  * Records every invocation a session serves. Writes of one function run one after another, so the
- * bound is applied over complete files; `flush()` waits for every write so far.
+ * bound is applied over complete files; `flush()` waits for every write so far. Records waiting to be
+ * written are bounded too: only the newest `keep` stay on disk, so older ones still waiting are dropped
+ * instead of being written and removed (a busy function would otherwise queue them without end).
  */
 export class InvocationRecorder {
   readonly root: string;
   readonly keep: number;
-  private readonly queues = new Map<string, Promise<void>>();
+  /** Per folder, what waits to be written, oldest first. */
+  private readonly pending = new Map<string, ServedInvocation[]>();
+  /** Per folder, the loop writing its pending records, while it runs. */
+  private readonly writers = new Map<string, Promise<void>>();
 
   constructor(private readonly options: RecorderOptions) {
     this.root = path.resolve(options.root);
@@ -69,21 +74,39 @@ export class InvocationRecorder {
     }
   }
 
+  /** Records queued and not yet written, across functions. */
+  get waiting(): number {
+    let count = 0;
+    for (const queue of this.pending.values()) count += queue.length;
+    return count;
+  }
+
   /** Queues the record of one invocation; never throws. */
   record(served: ServedInvocation): void {
     const dir = functionLogDir(this.root, served.name);
-    const previous = this.queues.get(dir) ?? Promise.resolve();
-    const next = previous.then(() =>
-      this.write(dir, toRecord(this.root, served)).catch((error: Error) =>
-        this.options.onError?.(`could not record ${served.name} ${served.requestId}: ${error.message}`),
-      ),
-    );
-    this.queues.set(dir, next);
+    const queue = this.pending.get(dir) ?? [];
+    this.pending.set(dir, queue);
+    queue.push(served);
+    if (queue.length > this.keep) queue.splice(0, queue.length - this.keep);
+    if (!this.writers.has(dir)) this.writers.set(dir, this.writeAll(dir, queue));
   }
 
   /** Resolves when every record queued so far is written (and the folders bounded). */
   async flush(): Promise<void> {
-    await Promise.allSettled([...this.queues.values()]);
+    while (this.writers.size > 0) await Promise.allSettled([...this.writers.values()]);
+  }
+
+  private async writeAll(dir: string, queue: ServedInvocation[]): Promise<void> {
+    try {
+      for (let served = queue.shift(); served; served = queue.shift()) {
+        await this.write(dir, toRecord(this.root, served)).catch((error: Error) =>
+          this.options.onError?.(`could not record ${served.name} ${served.requestId}: ${error.message}`),
+        );
+      }
+    } finally {
+      this.writers.delete(dir);
+      this.pending.delete(dir);
+    }
   }
 
   private async write(dir: string, record: InvocationRecord): Promise<void> {

@@ -79,6 +79,9 @@ export class FunctionBuilder {
   private latest?: BuildResult;
   private running?: Promise<BuildResult>;
   private queued?: Promise<BuildResult>;
+  /** Resolves once the running build's result is the latest (before old versions are pruned). */
+  private published?: Promise<void>;
+  private publish?: () => void;
   private disposed?: Promise<void>;
   /** Files changed since the last build started. */
   private dirty = new Set<string>();
@@ -140,7 +143,17 @@ export class FunctionBuilder {
   /** Builds now; calls made while a build runs coalesce into one build after it. */
   rebuild(): Promise<BuildResult> {
     if (!this.running) {
-      this.running = this.build().finally(() => (this.running = undefined));
+      const published = new Promise<void>((resolve) => {
+        this.publish = () => {
+          if (this.published === published) this.published = undefined;
+          this.publish = undefined;
+          resolve();
+        };
+      });
+      this.published = published;
+      this.running = this.build()
+        .finally(() => this.publish?.())
+        .finally(() => (this.running = undefined));
       return this.running;
     }
     this.queued ??= this.running.then(() => {
@@ -160,9 +173,12 @@ export class FunctionBuilder {
     return this.latest;
   }
 
-  /** Waits for builds under way, then gives the latest build (the last good one unless it broke since). */
+  /**
+   * Waits for builds under way (for their results, not for old versions' removal after them), then gives
+   * the latest build (the last good one unless it broke since).
+   */
   async ready(): Promise<BuildResult> {
-    while (this.running || this.queued) await (this.queued ?? this.running);
+    while (this.published || this.queued) await (this.queued ?? this.published);
     if (!this.latest) throw new Error(`FunctionBuilder "${this.options.name}" was not started`);
     return this.latest;
   }
@@ -231,6 +247,8 @@ export class FunctionBuilder {
     } catch (callbackError) {
       console.error(`pulumi-live: onBuild of "${this.options.name}" failed:`, callbackError);
     }
+    // Invocations waiting in ready() go on now, not after old versions are removed.
+    this.publish?.();
     // Builds run one at a time, so prunes do too; awaiting it here lets dispose() wait for it.
     if (result.ok) await this.pruneVersions(version);
     return result;

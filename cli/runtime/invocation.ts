@@ -1,7 +1,7 @@
 /** The worker pool's types: what an invocation asks for and gives back, and the pool's own records. */
 import type { InvocationContext } from "../../protocol/messages";
 import type { GoodBuild } from "./builder";
-import type { HandlerWorker } from "./handler-worker";
+import type { HandlerWorker, WorkerRequest } from "./handler-worker";
 import type { LogLines, LogTail } from "./log-lines";
 import type { LambdaError } from "../../core/lambda-error";
 
@@ -56,6 +56,13 @@ export interface WorkerPoolOptions {
   localVariables?: Record<string, string>;
   /** While debugging: a running invocation passed its (remote) deadline and is still held. */
   onDeadlinePassed?: (event: { functionName: string; requestId: string; budgetMs: number }) => void;
+  /**
+   * Keep a blank worker thread started ahead of need (per memory size, beside the `concurrency` workers),
+   * so that a cold start — above all the first invocation after a build — skips starting a thread. Off
+   * while debugging: a debugger names threads by function and environment, which a spare cannot know.
+   * @default false
+   */
+  spareWorkers?: boolean;
 }
 
 /** @internal An invocation inside the pool. */
@@ -82,8 +89,14 @@ export interface Slot {
   envId: string;
   /** The bundle, export and environment it runs: any change needs a new worker. */
   identity: string;
+  /** What it was started with (a later build of the function starts its successor from this). */
+  request: WorkerRequest;
   worker: HandlerWorker;
   job?: Job;
+  /** Invocations it has run: the first is the cold start. */
+  invocations: number;
+  /** Output from before its first invocation (a worker started ahead of it): that invocation's log. */
+  early: { stream: "stdout" | "stderr"; line: string }[];
   lastRequestId: string;
   lastUsed: number;
   retiring: boolean;

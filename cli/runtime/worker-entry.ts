@@ -1,11 +1,12 @@
 /**
- * The worker thread that runs one function's handler for one remote execution environment: it loads
- * the bundle once (the cold start), then runs the invocations the pool posts, one at a time, through
- * the runtime core (`core/lambda-runtime`), as Lambda's Node.js runtime runs them.
+ * The worker thread that runs one function's handler for one remote execution environment: it starts
+ * blank (the pool may keep one waiting as a spare), is told which bundle to load and with what
+ * environment, loads it once (the cold start), then runs the invocations the pool posts, one at a time,
+ * through the runtime core (`core/lambda-runtime`), as Lambda's Node.js runtime runs them.
  */
 import { performance } from "node:perf_hooks";
-import { parentPort, workerData } from "node:worker_threads";
-import type { InvokeMessage, WorkerData, WorkerMessage } from "./worker-messages";
+import { parentPort } from "node:worker_threads";
+import type { InvokeMessage, LoadMessage, ParentMessage, WorkerData, WorkerMessage } from "./worker-messages";
 import {
   EventLoopWatch,
   handlerError,
@@ -19,7 +20,6 @@ import type { LambdaError } from "../../core/lambda-error";
 
 const port = parentPort;
 if (!port) throw new Error("worker-entry.js must run in a worker thread started by WorkerPool");
-const data = workerData as WorkerData;
 const post = (message: WorkerMessage): void => port.postMessage(message);
 const loop = new EventLoopWatch(port);
 
@@ -28,14 +28,29 @@ captureOutput();
 process.on("unhandledRejection", (reason) => post({ type: "fatal", error: unhandledRejectionError(reason) }));
 process.on("uncaughtException", (error) => post({ type: "fatal", error: handlerError(error) }));
 
-const handler = loadHandler();
-// Its failure is reported by the invocation that awaits it, not as an unhandled rejection.
-handler.catch(() => undefined);
-port.on("message", (message: InvokeMessage) => void run(message));
+let handler: Promise<LambdaHandler> | undefined;
+port.on("message", (message: ParentMessage) => {
+  if (message.type === "load") load(message);
+  else void run(message);
+});
+
+function load(message: LoadMessage): void {
+  // The function's environment replaces the blank one before any of its code runs, as on Lambda.
+  for (const key of Object.keys(process.env)) delete process.env[key];
+  Object.assign(process.env, message.env);
+  const loading = loadHandler(message.data);
+  handler = loading;
+  // A failure is reported by the invocation that awaits it, not as an unhandled rejection.
+  loading.then(
+    () => post({ type: "loaded" }),
+    () => post({ type: "loaded" }),
+  );
+}
 
 async function run(message: InvokeMessage): Promise<void> {
   let loaded: LambdaHandler;
   try {
+    if (!handler) throw handlerError(new Error("the worker was asked to invoke before loading a handler"));
     loaded = await handler;
   } catch (error) {
     post({ type: "fatal", error: error as LambdaError });
@@ -59,7 +74,7 @@ async function run(message: InvokeMessage): Promise<void> {
 }
 
 /** Loads the bundle and finds the export, failing with the error Lambda's runtime would report. */
-async function loadHandler(): Promise<LambdaHandler> {
+async function loadHandler(data: WorkerData): Promise<LambdaHandler> {
   try {
     return handlerExport(await loadModule(data.file, data.format), data.exportName, data.handlerName);
   } catch (error) {

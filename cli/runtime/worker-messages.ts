@@ -2,13 +2,23 @@
 import type { InvocationContext } from "../../protocol";
 import type { LambdaError } from "../../core/lambda-error";
 
-/** Given to each worker at spawn: which bundle to load and which export runs. */
+/** Which bundle a worker loads and which export runs. */
 export interface WorkerData {
   file: string;
   format: "cjs" | "esm";
   exportName: string;
   /** `<module>.<export>` as Lambda names the handler in its errors. */
   handlerName: string;
+}
+
+/**
+ * Parent → worker, first message: the handler to load and the function's whole environment. A worker
+ * thread starts blank (a spare may wait for this), so the environment is set before the code loads.
+ */
+export interface LoadMessage {
+  type: "load";
+  data: WorkerData;
+  env: Record<string, string>;
 }
 
 /** Parent → worker: run one invocation. */
@@ -19,8 +29,13 @@ export interface InvokeMessage {
   deadline: number;
 }
 
+/** Parent → worker thread. */
+export type ParentMessage = LoadMessage | InvokeMessage;
+
 /** Worker → parent. */
 export type WorkerMessage =
+  /** The handler's module loaded (or failed to: the first invocation reports why). */
+  | { type: "loaded" }
   /** A line-agnostic piece of the handler's stdout/stderr, in order with the results. */
   | { type: "log"; stream: "stdout" | "stderr"; text: string }
   /** The invocation's result, as JSON (Lambda serializes results; undefined becomes null). */

@@ -1,9 +1,12 @@
 import { performance } from "node:perf_hooks";
-import { environmentHash } from "../../protocol/environment";
 import { MAX_RESPONSE_PAYLOAD_BYTES } from "../../protocol/limits";
+import type { GoodBuild } from "./builder";
 import type { InvokeOutcome, InvokeRequest, Job, Slot, WorkerPoolOptions } from "./invocation";
-import { LogLines, LogTail } from "./log-lines";
-import { memoryLimitMb, spawnHandlerWorker, type HandlerWorker } from "./handler-worker";
+import { LogTail } from "./log-lines";
+import { memoryLimitMb, spawnHandlerWorker, type WorkerRequest } from "./handler-worker";
+import { isPythonBuild } from "./python/python-builder";
+import { SpareWorkers } from "./spare-workers";
+import { identityOf, newSlot, olderBuild, prewarmPlan } from "./worker-identity";
 import type { InvokeMessage, WorkerMessage } from "./worker-messages";
 import {
   toLambdaError,
@@ -20,17 +23,8 @@ export type { InvokeOutcome, InvokeRequest, LogEvent, WorkerPoolOptions } from "
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** Environments' hashes by object: the session hands the same object for the same environment. */
-const environmentHashes = new WeakMap<Record<string, string>, string>();
-
-function hashOf(environment: Record<string, string>): string {
-  let hash = environmentHashes.get(environment);
-  if (hash === undefined) {
-    hash = environmentHash(environment);
-    environmentHashes.set(environment, hash);
-  }
-  return hash;
-}
+/** Lines kept from a worker before its first invocation. */
+const MAX_EARLY_LINES = 1000;
 
 /** Runs invocations in worker threads, one per remote execution environment, under a cap. */
 export class WorkerPool {
@@ -42,12 +36,14 @@ export class WorkerPool {
   private closing?: Promise<void>;
   private dispatching = false;
   private dispatchAgain = false;
+  private readonly spares?: SpareWorkers;
 
   constructor(options: WorkerPoolOptions) {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
       throw new Error(`WorkerPool concurrency must be a positive integer, got ${options.concurrency}`);
     }
     this.options = options;
+    if (options.spareWorkers && !options.debugging) this.spares = new SpareWorkers();
   }
 
   /** Runs one invocation; never rejects: every failure is a Lambda-shaped error. */
@@ -56,7 +52,7 @@ export class WorkerPool {
       const job: Job = {
         req,
         key: `${req.functionName}\u0000${req.envId}`,
-        identity: `${req.build.file}\u0000${req.exportName}\u0000${memoryLimitMb(req)}\u0000${hashOf(req.environment)}`,
+        identity: identityOf(req),
         resolve,
         receivedAt: Date.now(),
         coldStart: false,
@@ -80,13 +76,39 @@ export class WorkerPool {
     return { workers: this.slots.size, busy, queued: this.queue.length };
   }
 
+  /**
+   * A new build of a function was announced: from now on its invocations run it. The warm workers of the
+   * function's most recently used environments are replaced at once by workers loading the new build, so
+   * the next invocation finds it loaded; the old ones finish what they run and go. An invocation that
+   * got the previous build before this one was announced still runs that (on a worker of its own).
+   */
+  prewarm(functionName: string, build: GoodBuild): void {
+    if (this.closing || isPythonBuild(build)) return;
+    const { retire, replace } = prewarmPlan(this.current.values(), functionName, build, Date.now());
+    for (const old of retire) {
+      this.current.delete(old.key);
+      old.retiring = true;
+      if (!old.job) void this.kill(old);
+    }
+    // The same environment, memory size and export as the worker each replaces: the identity of that
+    // environment's next invocation. (A busy old worker and its successor both count for a while.)
+    for (const old of replace) {
+      const request: WorkerRequest = { ...old.request, build };
+      this.guard(() => {
+        const slot = this.spawn(request, old.key, identityOf(request));
+        slot.lastUsed = old.lastUsed;
+        this.current.set(old.key, slot);
+      });
+    }
+  }
+
   /** Fails what is waiting or running and terminates every worker. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       const slots = [...this.slots];
       const jobs = [...this.queue.splice(0), ...slots.flatMap((slot) => (slot.job ? [slot.job] : []))];
       for (const job of jobs) this.finish(job, exitError(job.req.context.awsRequestId, SHUTDOWN_REASON));
-      await Promise.allSettled(slots.map((slot) => this.kill(slot)));
+      await Promise.allSettled([...slots.map((slot) => this.kill(slot)), this.spares?.close()]);
     })();
     return this.closing;
   }
@@ -127,16 +149,20 @@ export class WorkerPool {
   private tryStart(job: Job): boolean {
     const { key, identity } = job;
     let slot = this.current.get(key);
-    if (slot && slot.identity !== identity) {
+    // An invocation of a build older than the worker's (it got its build before a newer one was
+    // announced) runs on that build, on a worker of its own that goes after it: the new one stays.
+    const stale =
+      slot !== undefined && slot.identity !== identity && olderBuild(job.req.build, slot.request.build);
+    if (slot && slot.identity !== identity && !stale) {
       // New code or environment: the old worker finishes what it runs, then goes.
       this.current.delete(key);
       slot.retiring = true;
       if (!slot.job) void this.kill(slot);
       slot = undefined;
     }
-    if (slot) {
+    if (slot && !stale) {
       if (slot.job) return false; // one invocation at a time per environment, as in Lambda
-      this.run(slot, job, false);
+      this.run(slot, job);
       return true;
     }
     if (this.slots.size >= this.options.concurrency) {
@@ -145,45 +171,34 @@ export class WorkerPool {
         .sort((a, b) => a.lastUsed - b.lastUsed);
       // More remote environments than the cap: lend a warm worker of the same code and environment
       // rather than start a cold one per call (at the cap, workers would otherwise churn on every call).
-      const twin = idle.find((s) => s.identity === identity);
+      const twin = stale ? undefined : idle.find((s) => s.identity === identity);
       if (twin) {
         if (this.current.get(twin.key) === twin) this.current.delete(twin.key);
         twin.key = key;
         twin.envId = job.req.envId;
         this.current.set(key, twin);
-        this.run(twin, job, false);
+        this.run(twin, job);
         return true;
       }
       if (!idle[0]) return false;
       void this.kill(idle[0]);
     }
-    slot = this.spawn(job, key, identity);
-    if (!slot) return true;
-    this.current.set(key, slot);
-    this.run(slot, job, true);
+    try {
+      slot = this.spawn(job.req, key, identity);
+    } catch (error) {
+      this.finish(job, toLambdaError(error));
+      return true;
+    }
+    if (stale) slot.retiring = true;
+    else this.current.set(key, slot);
+    this.run(slot, job);
     return true;
   }
 
-  private spawn(job: Job, key: string, identity: string): Slot | undefined {
-    const { req } = job;
-    let worker: HandlerWorker;
-    try {
-      worker = spawnHandlerWorker(req, this.options.localVariables);
-    } catch (error) {
-      this.finish(job, toLambdaError(error));
-      return undefined;
-    }
-    const slot: Slot = {
-      key,
-      functionName: req.functionName,
-      envId: req.envId,
-      identity,
-      worker,
-      lastRequestId: req.context.awsRequestId,
-      lastUsed: Date.now(),
-      retiring: false,
-      lines: new LogLines(),
-    };
+  /** Starts a worker loading the request's build; it runs nothing until an invocation is given to it. */
+  private spawn(req: WorkerRequest, key: string, identity: string): Slot {
+    const worker = spawnHandlerWorker(req, this.options.localVariables, this.spares);
+    const slot = newSlot(req, key, identity, worker);
     this.slots.add(slot);
     worker.on("message", (message: WorkerMessage) => this.guard(() => this.onMessage(slot, message)));
     worker.on("error", (error) => {
@@ -197,13 +212,15 @@ export class WorkerPool {
     return slot;
   }
 
-  private run(slot: Slot, job: Job, coldStart: boolean): void {
+  private run(slot: Slot, job: Job): void {
     slot.job = job;
     slot.lastRequestId = job.req.context.awsRequestId;
     slot.lastUsed = Date.now();
     job.slot = slot;
-    job.coldStart = coldStart;
+    job.coldStart = slot.invocations++ === 0;
     job.startedAt = performance.now();
+    // What the handler printed while loading ahead of this invocation belongs to it, as its init's output.
+    for (const { stream, line } of slot.early.splice(0)) this.line(slot, stream, line);
     const message: InvokeMessage = {
       type: "invoke",
       event: job.req.event,
@@ -221,6 +238,8 @@ export class WorkerPool {
   private onMessage(slot: Slot, message: WorkerMessage): void {
     const job = slot.job;
     if (message.type === "log") return this.output(slot, message.stream, message.text);
+    // The load is over: start the next spare now, not while this worker loads on a shared core.
+    if (message.type === "loaded") return this.spares?.fill(memoryLimitMb(slot.request));
     if (message.type === "fatal") {
       if (job) this.finish(job, message.error);
       else this.output(slot, "stderr", `${message.error.errorType}: ${message.error.errorMessage}\n`);
@@ -280,6 +299,10 @@ export class WorkerPool {
   }
 
   private line(slot: Slot, stream: "stdout" | "stderr", line: string): void {
+    if (!slot.job && slot.invocations === 0) {
+      if (slot.early.length < MAX_EARLY_LINES) slot.early.push({ stream, line });
+      return;
+    }
     slot.job?.logs.append(line);
     const { functionName, envId, lastRequestId: requestId } = slot;
     const onLog = this.options.onLog;

@@ -249,7 +249,8 @@ test.serial("an expired credential is renewed on reconnect", async (t) => {
   const cli = `${server.stack.session.sessionClientPrefix}${server.session.sessionId}`;
   const resumed = [1, 2].map((n) =>
     reporter.next(
-      (e) => e.type === "status" && e.message.startsWith(`AWS IoT connection ${n}/2 resumed`),
+      (e) =>
+        e.type === "status" && e.kind === "connection" && e.connection === `${n}/2` && e.state === "resumed",
       20_000,
     ),
   );
@@ -269,7 +270,10 @@ test.serial("an expired credential is renewed on reconnect", async (t) => {
   );
   await Promise.all([...resumed, announced]);
 
-  t.deepEqual(issued, [first.accessKeyId, second.accessKeyId]);
+  // A test's provider is asked on every connect (only the default chain caches): each connection asks it
+  // again; what matters is that the first keys were used until they expired, and only the renewed ones after.
+  t.deepEqual([...new Set(issued)], [first.accessKeyId, second.accessKeyId]);
+  t.is(issued.lastIndexOf(first.accessKeyId), issued.indexOf(second.accessKeyId) - 1);
   t.false(standIn.events.some((e) => e.type === "refused" && /expired/.test(e.reason)));
   t.deepEqual((await invoke(worker, sqsBatchEvent(queue.arn, ["after"]))).value, { batchItemFailures: [] });
 });

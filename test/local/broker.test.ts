@@ -72,6 +72,38 @@ test("close disconnects clients and is idempotent", async (t) => {
   await c.endAsync(true);
 });
 
+/** An MQTT 3.1.1 string: two bytes of length, then the bytes. */
+function mqttString(text: string): Buffer {
+  const bytes = Buffer.from(text);
+  return Buffer.concat([Buffer.from([bytes.length >> 8, bytes.length & 255]), bytes]);
+}
+
+test("sends each MQTT packet to a WebSocket client as one WebSocket message", async (t) => {
+  const b = await broker(t);
+  const socket = new WebSocket(b.url, ["mqtt"]);
+  t.teardown(() => socket.terminate());
+  await once(socket, "open");
+  const messages: Buffer[] = [];
+  socket.on("message", (data: Buffer) => messages.push(data));
+  // CONNECT (clean session, keep-alive 60 s), then SUBSCRIBE to the topic at QoS 0, written by hand.
+  const connect = Buffer.concat([mqttString("MQTT"), Buffer.from([4, 2, 0, 60]), mqttString("raw-client")]);
+  socket.send(Buffer.concat([Buffer.from([0x10, connect.length]), connect]));
+  const subscribe = Buffer.concat([Buffer.from([0, 1]), mqttString("stack/frames"), Buffer.from([0])]);
+  socket.send(Buffer.concat([Buffer.from([0x82, subscribe.length]), subscribe]));
+  const received = () => Buffer.concat(messages);
+  // CONNACK (4 bytes) and SUBACK (5 bytes): subscribed.
+  while (received().length < 9) await once(socket, "message");
+  messages.length = 0;
+  const publisher = await client(t, b.url);
+  await publisher.publishAsync("stack/frames", "a payload of some length", { qos: 0 });
+  const expected = 2 + 2 + "stack/frames".length + "a payload of some length".length;
+  while (received().length < expected) await once(socket, "message");
+  t.is(received().length, expected);
+  t.is(received()[0] >> 4, 3); // PUBLISH
+  // Each piece in a message of its own would cost a socket write each (ws writes header and data).
+  t.is(messages.length, 1);
+});
+
 /** Resolves with how a connection attempt ended: "connected", or the error's message. */
 async function attempt(url: string, options: object = {}): Promise<string> {
   try {

@@ -8,7 +8,7 @@ import { stackStatus } from "../../cli/commands/status";
 import { noSessionMessage } from "../../stub/relay";
 import { demoProject, fakePulumi, writeExports } from "../discovery/fake-pulumi";
 import { RecordingReporter } from "../helpers/recorder";
-import { mosquittoAvailable, startMosquitto } from "../helpers/mosquitto";
+import { mosquittoAvailable, mosquittoRequired, startMosquitto } from "../helpers/mosquitto";
 import { COUNTING_WORKER, lambdaContext, pointAt, presenceWhere, startAedes, stubRelay } from "./harness";
 
 const credentials = {
@@ -165,7 +165,8 @@ test("broker restarted mid-invocation: it completes or fails cleanly, runs once,
   );
 });
 
-const mosquitto = mosquittoAvailable();
+// Skipped where mosquitto is missing, unless CI requires it (then it runs and fails to start the broker).
+const mosquitto = mosquittoAvailable() || mosquittoRequired;
 (mosquitto ? test : test.skip)(
   mosquitto
     ? "the AWS IoT path serves through mosquitto"

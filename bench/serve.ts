@@ -1,0 +1,277 @@
+/**
+ * `serve --local` as a developer runs it, with the 50-module TypeScript handler: save → build event and
+ * save → next invocation served with the new code, the Invoke API through the gateway (sequential and 16
+ * concurrent clients, against a plain HTTP server in the same process), and serve's memory (RSS of serve
+ * and its children, heap after a collection) over 1,000 rebuilds with an invocation after each and over
+ * 10,000 invocations.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { concurrent, KeepAliveClient, sequential } from "./http-client";
+import { treeRss } from "./memory";
+import { handlerSource, MODULES, writeProject } from "./project";
+import { now, type HostCommand, type HostConfig, type HostMessage } from "./serve-messages";
+import { load, mb, ms, percentile, type Row } from "./stats";
+
+const INVOKE_PATH = "/2015-03-31/functions/bench/invocations";
+const CLIENTS = 16;
+/** The pause before each timed edit (ms). */
+const PAUSE_MS = 100;
+
+export interface ServeBenchOptions {
+  rebuilds: number;
+  invocations: number;
+}
+
+/** The host process, with its messages as queues. */
+class Host {
+  private readonly builds: Extract<HostMessage, { type: "build" }>[] = [];
+  private waiting?: () => void;
+  private memoryReply?: (m: Extract<HostMessage, { type: "memory" }>) => void;
+  readonly ready: Promise<Extract<HostMessage, { type: "ready" }>>;
+
+  constructor(readonly child: ChildProcess) {
+    this.ready = new Promise((resolve, reject) => {
+      child.on("message", (message: HostMessage) => {
+        if (message.type === "ready") resolve(message);
+        else if (message.type === "failed") reject(new Error(`serve did not start: ${message.error}`));
+        else if (message.type === "build") {
+          this.builds.push(message);
+          this.waiting?.();
+        } else this.memoryReply?.(message);
+      });
+      child.once("exit", (code) => reject(new Error(`serve exited with ${code}`)));
+    });
+  }
+
+  /** Forgets the builds reported so far. */
+  clearBuilds(): void {
+    this.builds.length = 0;
+  }
+
+  /** The next good build reported (waits at most 10 s). */
+  async nextGoodBuild(): Promise<Extract<HostMessage, { type: "build" }>> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const next = this.builds.shift();
+      if (next?.ok) return next;
+      if (next) continue;
+      if (Date.now() > deadline) throw new Error("serve reported no good build within 10 s of an edit");
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        this.waiting = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.waiting = undefined;
+    }
+  }
+
+  /** Heap of the serve process (after a full collection when `gc`) and RSS of it and its children. */
+  async memory(gc: boolean): Promise<{ heapUsed: number; rss: number; keptAnswers: number }> {
+    const reply = new Promise<Extract<HostMessage, { type: "memory" }>>(
+      (resolve) => (this.memoryReply = resolve),
+    );
+    this.child.send({ type: "memory", gc } satisfies HostCommand);
+    const { heapUsed, keptAnswers } = await reply;
+    return { heapUsed, keptAnswers, rss: treeRss(this.child.pid!) };
+  }
+
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once("exit", resolve));
+    this.child.send({ type: "close" } satisfies HostCommand);
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+function payload(): Buffer {
+  return Buffer.from(JSON.stringify({ data: "x".repeat(1000) }));
+}
+
+function spread(values: number[], at: number): { low: number; high: number } {
+  return { low: Math.min(...values) - at, high: Math.max(...values) - at };
+}
+
+const signed = (bytes: number): string => `${bytes >= 0 ? "+" : "−"}${mb(Math.abs(bytes))}`;
+
+export async function benchServe(options: ServeBenchOptions): Promise<Row[]> {
+  const dir = await mkdtemp(path.join(tmpdir(), "pulumi-live-bench-serve-"));
+  const entry = await writeProject(dir);
+  const config: HostConfig = { dir, environments: CLIENTS };
+  const host = new Host(
+    fork(path.join(__dirname, "serve-host.js"), [], {
+      execArgv: ["--expose-gc"],
+      env: { ...process.env, PULUMI_LIVE_BENCH_HOST: JSON.stringify(config) },
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    }),
+  );
+  const rows: Row[] = [];
+  try {
+    const { gateway, plain } = await host.ready;
+    const invokeUrl = gateway + INVOKE_PATH;
+    const body = payload();
+    await sequential(invokeUrl, body, 100); // warm-up: environment, worker, connections, JIT
+    await sequential(plain, body, 100);
+
+    // The Invoke API, one client after another, against the same requests to a plain HTTP server.
+    const seq = await sequential(invokeUrl, body, 1000);
+    const plainSeq = await sequential(plain, body, 1000);
+    const [s50, s99, p50, p99] = [
+      percentile(seq, 50),
+      percentile(seq, 99),
+      percentile(plainSeq, 50),
+      percentile(plainSeq, 99),
+    ];
+    rows.push({
+      figure: "Lambda Invoke API through the local gateway, keep-alive, sequential, 1 KB (p50 / p99)",
+      value: `${ms(s50)} / ${ms(s99)} ms`,
+      baseline: `plain HTTP server ${ms(p50)} / ${ms(p99)} ms`,
+      ratio: (s50 / p50).toFixed(1),
+      goal: "≤ 2 / ≤ 8 ms",
+      met: s50 <= 2 && s99 <= 8,
+      data: { p50: s50, p99: s99, baselineP50: p50, baselineP99: p99 },
+      load: load(),
+    });
+
+    // Save → build event → the next invocation, with serve's memory sampled along the way.
+    const client = new KeepAliveClient();
+    const toBuild: number[] = [];
+    const toServed: number[] = [];
+    // Edits made right after the previous one was served (churn for the memory rows): timed apart.
+    const backToBack: number[] = [];
+    const rss: number[] = [];
+    const heap = new Map<number, number>();
+    let rebuiltAgain = 0;
+    try {
+      for (let edit = 1; edit <= options.rebuilds; edit++) {
+        // Every fifth edit comes after a pause, as a developer's saves do: what was started in the
+        // background after the previous one (the next spare thread, old workers ending) is done.
+        const timed = edit % 5 === 0;
+        if (timed) await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
+        host.clearBuilds();
+        const t0 = now();
+        writeFileSync(entry, handlerSource(edit));
+        let build = await host.nextGoodBuild();
+        const builtAt = build.at;
+        for (;;) {
+          const reply = await client.post(invokeUrl, body);
+          const result = JSON.parse(reply.body.toString()) as { edit?: number };
+          if (result.edit === edit) break;
+          // The build read the file before the write was complete: the builder builds again.
+          rebuiltAgain++;
+          build = await host.nextGoodBuild();
+        }
+        if (timed) {
+          toServed.push(now() - t0);
+          toBuild.push(builtAt - t0);
+        } else backToBack.push(now() - t0);
+        // The heap is read after a full collection: only at 100 (before that RSS sample, the baseline) and
+        // at the end (after the last), so that the collections forced here do not flatten RSS between.
+        if (edit === 100) heap.set(edit, (await host.memory(true)).heapUsed);
+        if (edit % 10 === 0 && edit >= 100) rss.push((await host.memory(false)).rss);
+        if (edit === options.rebuilds) heap.set(edit, (await host.memory(true)).heapUsed);
+      }
+    } finally {
+      client.close();
+    }
+    const [b50, v50, v95] = [percentile(toBuild, 50), percentile(toServed, 50), percentile(toServed, 95)];
+    rows.push({
+      figure: `save → next invocation runs the new code, ${MODULES}-module handler through the gateway, saves ${PAUSE_MS} ms apart (p50 / p95)`,
+      value: `${ms(v50)} / ${ms(v95)} ms`,
+      baseline: `save → build event ${ms(b50)} ms`,
+      ratio: (v50 / b50).toFixed(2),
+      goal: "≤ 30 / ≤ 50 ms",
+      met: v50 <= 30 && v95 <= 50,
+      data: {
+        p50: v50,
+        p95: v95,
+        buildEventP50: b50,
+        edits: toServed.length,
+        backToBackP50: percentile(backToBack, 50),
+        rebuiltAgain,
+      },
+      load: load(),
+    });
+    rows.push({
+      figure: "save → build event (chokidar + rebuild, p50 / p95)",
+      value: `${ms(b50)} / ${ms(percentile(toBuild, 95))} ms`,
+      data: { p50: b50, p95: percentile(toBuild, 95) },
+      load: load(),
+    });
+    if (rss.length > 0) {
+      const at100 = rss[0];
+      const { low, high } = spread(rss, at100);
+      const heap100 = heap.get(100) ?? NaN;
+      const heapEnd = heap.get(options.rebuilds) ?? NaN;
+      rows.push({
+        figure: `serve's memory over ${options.rebuilds} rebuilds, an invocation after each: RSS of serve and its children, 100 → ${options.rebuilds} (lowest / highest against 100); heap after a collection`,
+        value: `${signed(low)} / ${signed(high)}; heap ${mb(heap100)} → ${mb(heapEnd)}`,
+        baseline: `RSS at 100 rebuilds ${mb(at100)}`,
+        ratio: (Math.max(...rss) / at100).toFixed(2),
+        goal: "within ± 20 MB of 100, peak included; heap flat",
+        met: low >= -20 * 1048576 && high <= 20 * 1048576 && heapEnd - heap100 <= 5 * 1048576,
+        data: { rssAt100: at100, rssLow: low, rssHigh: high, heapAt100: heap100, heapAtEnd: heapEnd },
+        load: load(),
+      });
+    }
+
+    // 16 concurrent clients: the gateway's throughput, and memory over 10,000 invocations.
+    // Warm-up: every environment process started and connected, its worker loaded with the last edit.
+    await concurrent(invokeUrl, body, CLIENTS, CLIENTS * 20);
+    const invokeRss: number[] = [];
+    const invokeHeap = new Map<number, number>();
+    const before = await host.memory(true);
+    invokeHeap.set(0, before.heapUsed);
+    const sample = { every: 500, at: () => invokeRss.push(treeRss(host.child.pid!)) };
+    const through = await concurrent(invokeUrl, body, CLIENTS, options.invocations, sample);
+    const after = await host.memory(true);
+    invokeHeap.set(options.invocations, after.heapUsed);
+    const kept = after.keptAnswers - before.keptAnswers;
+    const plainThrough = await concurrent(plain, body, CLIENTS, options.invocations);
+    const steady = through.windows.length > 0 ? Math.min(...through.windows) : through.rate;
+    rows.push({
+      figure: `throughput through the local gateway, ${CLIENTS} concurrent clients, 1 KB (all / slowest second)`,
+      value: `${through.rate.toFixed(0)} / ${steady.toFixed(0)} invocations/s`,
+      baseline: `plain HTTP server ${plainThrough.rate.toFixed(0)}/s`,
+      ratio: (through.rate / plainThrough.rate).toFixed(3),
+      goal: "≥ 1,000/s",
+      met: through.rate >= 1000,
+      data: { rate: through.rate, slowestSecond: steady, baselineRate: plainThrough.rate },
+      load: load(),
+    });
+    if (invokeRss.length > 1) {
+      const at1000 = invokeRss[1];
+      const { low, high } = spread(invokeRss.slice(1), at1000);
+      const h0 = invokeHeap.get(0)!;
+      const h1 = invokeHeap.get(options.invocations)!;
+      rows.push({
+        figure: `serve's memory over ${options.invocations} invocations (${CLIENTS} clients): RSS of serve and its children, 1,000 → ${options.invocations} (lowest / highest against 1,000); heap after a collection`,
+        value: `${signed(low)} / ${signed(high)}; heap ${mb(h0)} → ${mb(h1)}, of which ${mb(kept)} answers kept 60 s for duplicates`,
+        baseline: `RSS at 1,000 invocations ${mb(at1000)}`,
+        ratio: (Math.max(...invokeRss) / at1000).toFixed(2),
+        goal: "heap flat but for the answers kept",
+        met: h1 - h0 - kept <= 5 * 1048576,
+        data: {
+          rssAt1000: at1000,
+          rssLow: low,
+          rssHigh: high,
+          heapBefore: h0,
+          heapAfter: h1,
+          keptAnswers: kept,
+        },
+        load: load(),
+      });
+    }
+    return rows;
+  } finally {
+    await host.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,48 @@
+import { readdir } from "node:fs/promises";
+import test from "ava";
+import { InvocationRecorder } from "../../cli/record/recorder";
+import type { ServedInvocation } from "../../cli/served-invocation";
+import { tempProject } from "../runtime/temp-project";
+
+function served(root: string, n: number): ServedInvocation {
+  const received = Date.UTC(2026, 0, 1, 0, 0, 0, n);
+  return {
+    name: "busy",
+    entry: `${root}/src/busy.ts`,
+    exportName: "handler",
+    requestId: `req-${String(n).padStart(4, "0")}`,
+    envId: "env-1",
+    event: { n, data: "x".repeat(1000) },
+    context: {
+      awsRequestId: `req-${n}`,
+      functionName: "busy",
+      functionVersion: "$LATEST",
+      invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:busy",
+      memoryLimitInMB: "128",
+      logGroupName: "/aws/lambda/busy",
+      logStreamName: "stream",
+    },
+    deadline: received + 3000,
+    environment: {},
+    logs: "",
+    outcome: { ok: true, result: n },
+    coldStart: false,
+    timings: { received, build: 0, run: 1, returned: received + 1 },
+  };
+}
+
+test("invocations faster than records are written: only the newest `keep` wait, and they are what stays", async (t) => {
+  const project = await tempProject();
+  t.teardown(() => project.remove());
+  const recorder = new InvocationRecorder({ root: project.root, keep: 3 });
+  for (let n = 0; n < 500; n++) recorder.record(served(project.root, n));
+  // The first is being written; of the rest only the newest 3 wait (the others would be removed anyway).
+  t.true(recorder.waiting <= 3, `waiting: ${recorder.waiting}`);
+  await recorder.flush();
+  t.is(recorder.waiting, 0);
+  const files = (await readdir(project.path(".pulumi-live/log/busy"))).sort();
+  t.deepEqual(
+    files.map((name) => name.replace(/^.*_/, "")),
+    ["req-0497.json", "req-0498.json", "req-0499.json"],
+  );
+});

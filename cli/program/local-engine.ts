@@ -185,7 +185,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     connect(connectOptions = {}) {
       // The SDK's clients of an earlier engine, if any, are not reused.
       sdk.runtime.disconnectSync();
-      // `parallel` -1: no limit, as under the Pulumi CLI's default.
+      // `parallel` -1: the SDK serializes resource operations only when told 1; this engine sets no limit.
       sdk.runtime.resetOptions(
         options.project,
         options.stack,

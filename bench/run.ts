@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { benchPackageResolution } from "./package-resolution";
+import { benchProgramRun } from "./program-run";
 import { benchRebuild } from "./rebuild";
 import { benchPython } from "./python";
 import { benchRelay } from "./relay";
@@ -12,8 +13,8 @@ import type { Row } from "./stats";
 
 const USAGE = `npm run bench -- [--json] [--only STEP,...] [--rebuilds N] [--invocations N]
   --json           one JSON object per row on stdout instead of the table
-  --only           steps to run: stub, rebuild, packages, relay, stream, serve, standin, python
-                   (default: all)
+  --only           steps to run: stub, rebuild, packages, relay, stream, serve, standin, python,
+                   program (default: all)
   --rebuilds N     rebuilds of the serve step, an invocation after each (default 1000)
   --invocations N  invocations of the serve step's concurrent run (default 10000)`;
 
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
   await step("serve", () => benchServe({ rebuilds: options.rebuilds, invocations: options.invocations }));
   await step("standin", benchStandIn);
   await step("python", benchPython);
+  await step("program", benchProgramRun);
   process.stderr.write(`bench: done in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   if (!options.json) {
     const lines = [

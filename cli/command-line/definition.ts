@@ -64,3 +64,21 @@ export interface CommandSpec<O, D = object> extends CommandDefinition {
 
 /** The option every command has. */
 export const HELP_OPTION: OptionDefinition = { name: "help", short: "h", description: "this help" };
+
+/** `--stack NAME`, as the commands that read a deployed stack take it. */
+export const STACK_OPTION: OptionDefinition = {
+  name: "stack",
+  takes: "value",
+  placeholder: "NAME",
+  description: "the Pulumi stack",
+  default: "the selected one",
+};
+
+/** `--cwd DIR`: where the Pulumi project is. */
+export const CWD_OPTION: OptionDefinition = {
+  name: "cwd",
+  takes: "value",
+  placeholder: "DIR",
+  description: "the Pulumi project folder",
+  default: "the current one",
+};

@@ -2,6 +2,7 @@
 import { developerPolicyDocument } from "../../core/iot-policy";
 import { stackIotScope } from "../aws/iot-permissions";
 import { defineCommand } from "../command-line/command";
+import { CWD_OPTION, STACK_OPTION } from "../command-line/definition";
 import { readStack } from "../discovery/discover";
 
 export const policyCommand = defineCommand<{ stack?: string; cwd?: string }>({
@@ -15,22 +16,7 @@ export const policyCommand = defineCommand<{ stack?: string; cwd?: string }>({
     "prefix come from the stack (pulumi stack export). Attach it to the IAM user or role you serve as: " +
     "save it with pulumi-live policy > policy.json, then attach that file in the IAM console or with " +
     "aws iam put-user-policy (put-role-policy for a role).",
-  options: [
-    {
-      name: "stack",
-      takes: "value",
-      placeholder: "NAME",
-      description: "the Pulumi stack",
-      default: "the selected one",
-    },
-    {
-      name: "cwd",
-      takes: "value",
-      placeholder: "DIR",
-      description: "the Pulumi project folder",
-      default: "the current one",
-    },
-  ],
+  options: [STACK_OPTION, CWD_OPTION],
   read: (args) => ({ stack: args.value("stack"), cwd: args.value("cwd") }),
   async run(options, io) {
     const record = await readStack({ stack: options.stack, cwd: options.cwd ?? io.cwd, env: io.env });

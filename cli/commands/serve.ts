@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import { defineCommand } from "../command-line/command";
-import type { OptionDefinition } from "../command-line/definition";
+import { CWD_OPTION, type OptionDefinition } from "../command-line/definition";
 import { wholeNumber, type ParsedArgs } from "../command-line/parse";
 import { humanReporter, jsonReporter, terminalOptions, type Reporter } from "../reporter";
 import { UserError } from "../user-error";
@@ -46,13 +46,7 @@ const OPTIONS: OptionDefinition[] = [
     description: "the Pulumi stack (with --local: whose config the program reads)",
     default: "the selected one; with --local, else the only one",
   },
-  {
-    name: "cwd",
-    takes: "value",
-    placeholder: "DIR",
-    description: "the Pulumi project folder",
-    default: "the current one",
-  },
+  CWD_OPTION,
   {
     name: "inspect",
     takes: "optional-value",

@@ -6,7 +6,7 @@ import { explainRefusal, stackIotScope } from "../aws/iot-permissions";
 import { handlerExists, readStack, type StackRecord } from "../discovery/discover";
 import { MqttConnection, type MqttConnectionOptions } from "../mqtt-connection";
 import { defineCommand } from "../command-line/command";
-import type { OptionDefinition } from "../command-line/definition";
+import { CWD_OPTION, STACK_OPTION, type OptionDefinition } from "../command-line/definition";
 import type { ParsedArgs } from "../command-line/parse";
 import { UserError } from "../user-error";
 
@@ -192,20 +192,8 @@ export const statusCommand = defineCommand<StatusOptions & { json: boolean }>({
     "Reads the stack through the pulumi CLI and the stack's retained presence on AWS IoT: the live functions, " +
     "whether their source is here, and the session serving them (its host, pid and since when).",
   options: [
-    {
-      name: "stack",
-      takes: "value",
-      placeholder: "NAME",
-      description: "the Pulumi stack",
-      default: "the selected one",
-    },
-    {
-      name: "cwd",
-      takes: "value",
-      placeholder: "DIR",
-      description: "the Pulumi project folder",
-      default: "the current one",
-    },
+    STACK_OPTION,
+    CWD_OPTION,
     {
       name: "profile",
       takes: "value",

@@ -1,17 +1,18 @@
 /**
  * The child process that runs a Pulumi program the way `pulumi up` would start it — its entry file,
- * TypeScript compiled on load, a function export called — under Pulumi's mocks, and reports every
- * resource it registered. A child of its own, so a program that hangs or crashes cannot take `serve`
- * down. Started by `run-program.ts`; speaks `host-messages.ts` over IPC.
+ * TypeScript compiled on load, a function export called, inside the root stack — against a local engine
+ * (`local-engine.ts`) whose providers are local mode's mocks, and reports every resource it registered.
+ * A child of its own, so a program that hangs or crashes cannot take `serve` down. Started by
+ * `run-program.ts`; speaks `host-messages.ts` over IPC.
  */
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { moduleFormat } from "../../core/handler";
 import type { HostInput, HostReport, ProgramErrorReport, RecordedResource } from "./host-messages";
+import { startLocalEngine, type EngineLog, type EngineRegistration, type LocalEngine } from "./local-engine";
 import { mockCall, mockState } from "./mock-outputs";
 import { registerTypeScript, TranspileError } from "./typescript-hook";
-
 import { FUNCTION_TYPE } from "../../core/names";
 
 function report(message: HostReport): Promise<void> {
@@ -43,55 +44,51 @@ function plain(value: unknown, depth = 0): unknown {
   return Object.fromEntries(out);
 }
 
-/** The name at the end of a URN (`urn:pulumi:stack::project::type::name`). */
-function urnName(urn: string): string {
-  return urn.slice(urn.lastIndexOf("::") + 2);
-}
-
-/** What is read of the engine protocol's requests (Pulumi's resource monitor, as its mocks serve it). */
-interface RegisterRequest {
-  getType(): string;
-  getName(): string;
-  getParent(): string;
-  getCustom(): boolean;
-}
-interface OutputsRequest {
-  getUrn(): string;
-  getOutputs(): { toJavaScript(): Record<string, unknown> } | undefined;
-}
-type Callback<R> = (err: unknown, res: R) => void;
-interface MockedMonitor {
-  registerResource(req: RegisterRequest, callback: Callback<{ getUrn(): string }>): unknown;
-  registerResourceOutputs(req: OutputsRequest, callback: Callback<unknown>): unknown;
-}
-
 /** Lookups the mocks could not answer, reported with a failure too: they often cause it. */
 const unknownCalls = new Set<string>();
+
+/** How the SDK would print a log message without an engine: in the output kept for a failure's report. */
+function printLog(log: EngineLog): void {
+  if (log.severity === "debug") return;
+  const line = `${log.severity}: ${log.message}\n`;
+  if (log.severity === "info") process.stdout.write(line);
+  else process.stderr.write(line);
+}
+
+/** The program's module, as the Pulumi CLI's Node.js host loads it: its exports or its function's result. */
+async function runMain(input: HostInput, requireHere: NodeJS.Require): Promise<unknown> {
+  let exported: unknown;
+  if (moduleFormat(input.main) === "esm" && !/\.[cm]?ts$/.test(input.main)) {
+    exported = await import(pathToFileURL(input.main).href);
+    exported = (exported as { default?: unknown }).default ?? exported;
+  } else {
+    exported = requireHere(input.main);
+  }
+  // A program whose module exports a function is that function's result.
+  const entry = typeof exported === "function" ? exported : (exported as { default?: unknown })?.default;
+  return typeof entry === "function" ? await (entry as () => unknown)() : exported;
+}
 
 async function run(input: HostInput): Promise<void> {
   process.setSourceMapsEnabled(true);
   if (input.typescript) registerTypeScript();
   const requireHere = createRequire(path.join(input.root, "noop.js"));
-  const pulumi = requireHere("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-  const settings = requireHere("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-  const parents = new Map<string, { parent: string; parentType?: string }>();
-  const byUrn = new Map<string, RecordedResource>();
-  const pending = new Map<string, { inputs: Record<string, unknown>; state: Record<string, unknown> }>();
-  const types = new Map<string, string>(); // urn → type, for owners
   const ctx = { region: input.region, account: input.account, gatewayUrl: input.gatewayUrl };
-
-  await pulumi.runtime.setMocks(
-    {
+  const engine: LocalEngine = await startLocalEngine({
+    project: input.project,
+    stack: input.stack,
+    // The program's own @pulumi/pulumi: the one its resources register through.
+    sdkFrom: input.root,
+    onLog: printLog,
+    providers: {
       newResource(args) {
-        const key = `${args.type}\u0000${args.name}`;
-        const parentUrn = parents.get(key)?.parent ?? "";
+        const parent = engine.registrations.find((r) => r.urn === args.parent);
         const owner =
-          types.get(parentUrn) === FUNCTION_TYPE && args.type === "aws:lambda/function:Function"
-            ? urnName(parentUrn)
+          parent?.type === FUNCTION_TYPE && args.type === "aws:lambda/function:Function"
+            ? parent.name
             : undefined;
-        const inputs = unwrapSecrets(pulumi, args.inputs ?? {}) as Record<string, unknown>;
+        const inputs = unwrapSecrets(engine.sdk, args.inputs) as Record<string, unknown>;
         const { id, state } = mockState(args.type, args.name, inputs, ctx, owner);
-        pending.set(key, { inputs, state });
         return { id: args.custom ? id : undefined, state };
       },
       call(args) {
@@ -101,58 +98,33 @@ async function run(input: HostInput): Promise<void> {
         return {};
       },
     },
-    input.project,
-    input.stack,
-    false,
-  );
-  pulumi.runtime.setAllConfig(input.config, input.secretKeys);
+  });
+  engine.connect({ config: input.config, secretKeys: input.secretKeys });
+  // As `pulumi up` runs it: inside the root stack, whose outputs are what the module exports.
+  await engine.sdk.runtime.runInPulumiStack(() => runMain(input, requireHere));
+  await engine.settle();
+  await engine.close();
+  // A rejection the program left unhandled in its last callbacks surfaces before the run counts as done.
+  await new Promise((resolve) => setImmediate(resolve));
+  const resources = engine.registrations.map((r) => recorded(engine, r));
+  await report({ type: "done", resources, unknownCalls: [...unknownCalls] });
+}
 
-  const monitor = pulumi.runtime.getMonitor() as unknown as MockedMonitor;
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req, callback) => {
-    const key = `${req.getType()}\u0000${req.getName()}`;
-    parents.set(key, { parent: req.getParent() });
-    return register(req, (err, res) => {
-      if (!err) {
-        const seen = pending.get(key);
-        const urn = res.getUrn();
-        types.set(urn, req.getType());
-        byUrn.set(urn, {
-          urn,
-          type: req.getType(),
-          name: req.getName(),
-          ...(req.getParent() ? { parent: req.getParent() } : {}),
-          custom: req.getCustom(),
-          inputs: plain(seen?.inputs ?? {}) as Record<string, unknown>,
-          state: plain(seen?.state ?? {}) as Record<string, unknown>,
-        });
-      }
-      callback(err, res);
-    });
+/** A registration as local mode reads it: a top-level resource has no parent. */
+function recorded(engine: LocalEngine, r: EngineRegistration): RecordedResource {
+  const parent = r.parent && r.parent !== engine.root.urn ? r.parent : undefined;
+  return {
+    urn: r.urn,
+    type: r.type,
+    name: r.name,
+    ...(parent ? { parent } : {}),
+    custom: r.custom,
+    inputs: plain(unwrapSecrets(engine.sdk, r.inputs)) as Record<string, unknown>,
+    state: plain(r.state) as Record<string, unknown>,
+    ...(r.rawOutputs
+      ? { outputs: plain(unwrapSecrets(engine.sdk, r.rawOutputs)) as Record<string, unknown> }
+      : {}),
   };
-  const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
-  monitor.registerResourceOutputs = (req, callback) => {
-    const found = byUrn.get(req.getUrn());
-    if (found)
-      found.outputs = plain(unwrapSecrets(pulumi, req.getOutputs()?.toJavaScript() ?? {})) as Record<
-        string,
-        unknown
-      >;
-    return registerOutputs(req, callback);
-  };
-
-  let exported: unknown;
-  if (moduleFormat(input.main) === "esm" && !/\.[cm]?ts$/.test(input.main)) {
-    exported = await import(pathToFileURL(input.main).href);
-    exported = (exported as { default?: unknown }).default ?? exported;
-  } else {
-    exported = requireHere(input.main);
-  }
-  // As Pulumi's Node.js host: a program whose module exports a function is that function's result.
-  const entry = typeof exported === "function" ? exported : (exported as { default?: unknown })?.default;
-  if (typeof entry === "function") await (entry as () => unknown)();
-  await settings.waitForRPCs();
-  await report({ type: "done", resources: [...byUrn.values()], unknownCalls: [...unknownCalls] });
 }
 
 function unwrapSecrets(pulumi: typeof import("@pulumi/pulumi"), value: unknown): unknown {

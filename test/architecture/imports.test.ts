@@ -55,9 +55,14 @@ function sources(dir: string): string[] {
   });
 }
 
+/** The code of a file without its comments (block comments and whole-line `//` comments). */
+function withoutComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+}
+
 /** Every module specifier of a file: static imports and exports, `import()` and `require()`. */
 export function specifiers(text: string): string[] {
-  const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  const code = withoutComments(text);
   const found = [
     ...code.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']/gm),
     ...code.matchAll(/^\s*import\s+["']([^"']+)["']/gm),
@@ -132,4 +137,86 @@ test("the scan finds each kind of import", (t) => {
     "fs",
     "mqtt",
   ]);
+});
+
+/** Every folder of sources the project writes: tests, benchmarks and examples too. */
+const WRITTEN = ["core", "protocol", "stub", "sdk", "cli", "test", "bench", "examples"];
+
+/**
+ * What of Pulumi a source may load by path: a package, its package.json, and `@pulumi/pulumi/proto/*`,
+ * the generated stubs of Pulumi's public engine protocol (what the local engine serves). Anything else
+ * is the SDK's inside, which changes without notice between its versions.
+ */
+const PULUMI_PATHS = /^@pulumi\/[^/]+(?:\/package\.json)?$|^@pulumi\/pulumi\/proto\/[\w.-]+$/;
+/** Internals of the SDK that are reachable at run time but not part of its API (`@internal`). */
+const PULUMI_INTERNALS = /\b(?:waitForRPCs|setMockOptions|getStore|getLocalStore|_set[A-Z]\w*)\b/;
+/** Assigning to a method of Pulumi's engine clients, or to anything under `pulumi.`: monkey-patching. */
+const PULUMI_PATCHES = [
+  /\.(?:registerResource|registerResourceOutputs|readResource|supportsFeature|registerPackage|setRootResource|getRootResource)\s*=(?!=)/,
+  // Not a type annotation (`const o: pulumi.ResourceOptions = ...`).
+  /(?<![:<|&]\s*)\bpulumi\.[\w.]+\s*=(?!=)/,
+];
+
+/** Where a source reaches into Pulumi past its public API: internal modules, internal names, patches. */
+export function pulumiReaches(text: string): string[] {
+  const code = withoutComments(text);
+  const found: string[] = [];
+  for (const m of code.matchAll(/["'`](@pulumi\/[^"'`\s]+)["'`]/g))
+    if (!PULUMI_PATHS.test(m[1])) found.push(`loads Pulumi's internal module ${m[1]}`);
+  for (const line of code.split("\n")) {
+    const internal = PULUMI_INTERNALS.exec(line)?.[0];
+    if (internal) found.push(`uses Pulumi's internal ${internal}`);
+    for (const pattern of PULUMI_PATCHES) {
+      const patch = pattern.exec(line)?.[0];
+      if (patch) found.push(`replaces ${patch.replace(/\s*=$/, "")} of a Pulumi object`);
+    }
+  }
+  return found;
+}
+
+test("no source reaches into Pulumi: no internal module by path, no internal name, no method replaced", (t) => {
+  const problems: string[] = [];
+  let scanned = 0;
+  for (const part of WRITTEN) {
+    for (const file of sources(path.join(ROOT, part))) {
+      // This file spells the forbidden forms as examples.
+      if (file === path.join(ROOT, "test", "architecture", "imports.test.ts")) continue;
+      scanned++;
+      const shown = path.relative(ROOT, file);
+      for (const reach of pulumiReaches(readFileSync(file, "utf8")))
+        problems.push(
+          `${shown} ${reach}: use the SDK's public API, and the local engine (cli/program/local-engine.ts) for what a test must see of the engine`,
+        );
+    }
+  }
+  t.true(scanned > 100, `only ${scanned} files scanned: the scan is broken`);
+  t.deepEqual(problems, []);
+});
+
+test("the Pulumi check finds each kind of reach and passes the public API", (t) => {
+  const reaches = pulumiReaches;
+  t.deepEqual(reaches('const s = require("@pulumi/pulumi/runtime/settings");'), [
+    "loads Pulumi's internal module @pulumi/pulumi/runtime/settings",
+  ]);
+  t.deepEqual(reaches('import { x } from "@pulumi/aws/lambda/function";'), [
+    "loads Pulumi's internal module @pulumi/aws/lambda/function",
+  ]);
+  t.deepEqual(reaches("await settings.waitForRPCs();"), ["uses Pulumi's internal waitForRPCs"]);
+  t.deepEqual(reaches("pulumi.runtime._setIsDryRun(true);"), ["uses Pulumi's internal _setIsDryRun"]);
+  t.deepEqual(reaches("monitor.registerResource = (req, cb) => register(req, cb);"), [
+    "replaces .registerResource of a Pulumi object",
+  ]);
+  t.deepEqual(reaches("pulumi.runtime.invoke = fake;"), [
+    "replaces pulumi.runtime.invoke of a Pulumi object",
+  ]);
+  for (const fine of [
+    'import * as pulumi from "@pulumi/pulumi";',
+    'const v = require("@pulumi/aws/package.json").version;',
+    'load("@pulumi/pulumi/proto/resource_grpc_pb");',
+    "if (monitor.registerResource === undefined) return;",
+    "// monitor.registerResource = patched (a comment)",
+    "pulumi.runtime.setAllConfig({});",
+    "const options: pulumi.CustomResourceOptions = { parent: this };",
+  ])
+    t.deepEqual(reaches(fine), [], fine);
 });

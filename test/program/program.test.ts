@@ -187,6 +187,15 @@ export = async () => {
   t.regex(message, /\nLookups local mode cannot answer \(they returned nothing\): aws:ec2\/getVpc:getVpc\.$/);
 });
 
+test.serial("a rejected apply fails the run: the file and line of the throw", async (t) => {
+  const message = await failure(t, {
+    "index.ts":
+      'import * as aws from "@pulumi/aws";\nconst queue = new aws.sqs.Queue("jobs");\nqueue.arn.apply(() => {\n  throw new Error("no such queue");\n});\n',
+  });
+  t.regex(message, /^The Pulumi program index\.ts failed at index\.ts:4:9:\n {2}no such queue\n/);
+  t.regex(message, /Fix the program there/);
+});
+
 test.serial("a program that imports something missing: the importing file and line", async (t) => {
   const message = await failure(t, {
     "index.ts": 'import "./infra";\n',

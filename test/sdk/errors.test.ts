@@ -2,13 +2,14 @@ import test from "ava";
 import * as pulumi from "@pulumi/pulumi";
 import { LiveFunction, LiveFunctionError } from "../../sdk";
 import { roleNameOf } from "../../sdk/validate";
-import { startMocks } from "../fixtures/pulumi-mocks";
+import { closeMocks, startMocks } from "../fixtures/pulumi-mocks";
 
 // One mocked engine for the file; each test sets the stack config it needs. Constructors throw before
 // creating any child, so the scenarios do not interfere.
 test.before(async () => {
   await startMocks({ project: "demo", stack: "errors" });
 });
+test.after.always(closeMocks);
 
 function setLive(value: string | undefined): void {
   pulumi.runtime.setAllConfig(value === undefined ? {} : { "demo:live": value });

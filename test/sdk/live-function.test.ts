@@ -6,11 +6,12 @@ import { bundleHandler } from "../../sdk/bundle";
 import { Problems } from "../../sdk/errors";
 import { resolveHandler } from "../../sdk/handler-source";
 import { stubDisabledPolicyDocument, stubPolicyDocument } from "../../core/iot-policy";
-import { ACCOUNT, ENDPOINT, REGION, startMocks, unwrapSecrets } from "../fixtures/pulumi-mocks";
+import { ACCOUNT, closeMocks, ENDPOINT, REGION, startMocks, unwrapSecrets } from "../fixtures/pulumi-mocks";
 import type { MockRun } from "../fixtures/pulumi-mocks";
 import { archiveTexts, ensureStubBundle } from "./stub-bundle";
 
 // Mocks are process-global: every scenario here runs serially, each on its own stack.
+test.after.always(closeMocks);
 const root = process.cwd();
 const stub = ensureStubBundle().toString("utf8");
 const namespace = (stack: string, id: string) => ({ organization: "acme", project: "demo", stack, id });

@@ -11,7 +11,7 @@ import test from "ava";
 import * as pulumi from "@pulumi/pulumi";
 import { LiveFunction, LiveFunctionError } from "../../sdk";
 import { lambdaPlatform } from "../../sdk/python-package";
-import { startMocks, type MockRun } from "../fixtures/pulumi-mocks";
+import { closeMocks, startMocks, type MockRun } from "../fixtures/pulumi-mocks";
 import { buildTinyWheel, pythonSkip, wheelSkip } from "../helpers/python";
 import { archiveTexts, ensureStubBundle } from "./stub-bundle";
 
@@ -61,6 +61,7 @@ if (skip) {
     // Handlers resolve against the folder of Pulumi.yaml: the program runs in it.
     process.chdir(root);
   });
+  test.after.always(closeMocks);
   test.after.always(async () => {
     if (root) await rm(root, { recursive: true, force: true });
   });

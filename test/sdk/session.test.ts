@@ -9,10 +9,13 @@ import {
   ENDPOINT,
   REGION,
   SESSION_STATE_TYPE,
+  closeMocks,
   loadSerializedProvider,
   startMocks,
   unwrapSecrets,
 } from "../fixtures/pulumi-mocks";
+
+test.after.always(closeMocks);
 
 const inputs: SessionInputs = {
   organization: "acme",

@@ -117,6 +117,28 @@ test.serial(
   },
 );
 
+test.serial("a LiveFunction that says streaming: true is planned as streaming, the others not", async (t) => {
+  const project = await pulumiProject({
+    "Pulumi.yaml": "name: chat\nruntime: nodejs\n",
+    "index.ts": `import * as aws from "@pulumi/aws";
+import { LiveFunction } from "pulumi-live";
+const chat = new LiveFunction("chat", { handler: "src/api.handler", streaming: true });
+new aws.lambda.FunctionUrl("chat-url", { functionName: chat.name, authorizationType: "NONE", invokeMode: "RESPONSE_STREAM" });
+new LiveFunction("plain", { handler: "src/api.handler" });
+`,
+    "src/api.ts": ECHO_HANDLER,
+  });
+  t.teardown(() => project.remove());
+  const plan = await planFromProgram({ cwd: project.root, gatewayUrl: GATEWAY, env: {} });
+  t.deepEqual(
+    plan.functions.map((f) => ({ name: f.name, streaming: f.streaming, httpSource: f.httpSource })),
+    [
+      { name: "chat", streaming: true, httpSource: "function-url" },
+      { name: "plain", streaming: undefined, httpSource: undefined },
+    ],
+  );
+});
+
 test("the stack: --stack, else the selected one (pulumi's workspace file), else the only one, else a message", async (t) => {
   const project = await pulumiProject({
     "Pulumi.yaml":

@@ -265,7 +265,10 @@ export function registerStreamTests(broker: BrokerChoice, skip?: string): void {
       // The resident peak includes garbage not yet collected (it varies from run to run); a stream kept
       // whole would be 50 MB and more.
       t.true(hostGrowth < 48 * 1048576, `the stub's host peaked ${mb(hostGrowth)} above its start`);
-      t.true(ownGrowth < 24 * 1048576, `the session's side held ${mb(ownGrowth)} more for a 50 MB stream`);
+      // This process also holds the broker's bridge, the gateway and the HTTP client: what they have in
+      // flight when a sample is taken varies (9–26 MB seen with mosquitto under load). A stream kept whole
+      // anywhere here would be 50 MB and more; the handler's progress above is the finer check.
+      t.true(ownGrowth < 36 * 1048576, `the session's side held ${mb(ownGrowth)} more for a 50 MB stream`);
     },
   );
 }

@@ -7,12 +7,8 @@ import test from "ava";
 import { mkdtemp, realpath, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { demoProject, fakePulumi, writeExports } from "../discovery/fake-pulumi";
-import { addIdentity } from "../iot-core/clients";
-import { IotCoreStandIn } from "../iot-core/stand-in";
-import { startStubDriver } from "../iot-core/stub-driver";
-import { readDeployment } from "./deployment";
-import { cliEnv, readmePolicy, roleIdentity, spawnPulumiLive } from "./harness";
+import { writeExports } from "../discovery/fake-pulumi";
+import { workerThroughStandIn } from "./worker-through-stand-in";
 
 /** Echoes the request's pad: a response as large as the request. */
 const ECHO_WORKER = `export async function handler(event: { id: string; pad: string }) {
@@ -31,51 +27,12 @@ test.before(async () => {
 test.after.always(() => rm(dir, { recursive: true, force: true }));
 
 test("a 5 MB request and a 5 MB response through the stand-in, and a deadline too short for them", async (t) => {
-  const standIn = await IotCoreStandIn.start();
-  t.teardown(() => standIn.close());
-  const worker = (await readDeployment(exportFile)).find((fn) => fn.name === "worker")!;
-  const developer = await addIdentity(standIn, "arn:aws:iam::123456789012:user/dev", {
-    readme: await readmePolicy(),
+  const { standIn, driver } = await workerThroughStandIn(t, {
+    exportFile,
+    dir,
+    workerSource: ECHO_WORKER,
+    relays: 1,
   });
-  const project = await demoProject({ worker: ECHO_WORKER });
-  t.teardown(project.remove);
-  const pulumi = await fakePulumi({ export: exportFile });
-  t.teardown(pulumi.remove);
-  const serve = spawnPulumiLive(
-    t,
-    [
-      "serve",
-      "--stack",
-      "dev",
-      "--cwd",
-      project.root,
-      "--only",
-      "worker",
-      "--no-watch",
-      "--no-record",
-      "--json",
-    ].concat(["--endpoint", standIn.endpoint, "--ca-file", standIn.caFile]),
-    cliEnv(pulumi.env, developer, dir),
-  );
-  await serve.next((l) => l.type === "ready");
-  const env = worker.environment;
-  const driver = await startStubDriver(
-    {
-      stub: {
-        prefix: env.PULUMI_LIVE_PREFIX,
-        functionId: env.PULUMI_LIVE_FUNCTION_ID,
-        key: env.PULUMI_LIVE_KEY,
-        clientPrefix: env.PULUMI_LIVE_CLIENT_PREFIX,
-        stack: env.PULUMI_LIVE_STACK,
-      },
-      endpoint: standIn.endpoint,
-      region: standIn.region,
-      credentials: await roleIdentity(standIn, worker),
-      relays: 1,
-    },
-    standIn.caFile,
-  );
-  t.teardown(driver.close);
 
   const [big] = await driver.run({ rate: 1, count: 1, padBytes: MB5, padRandom: true, timeoutMs: 60_000 });
   t.true(big.ok, big.error);

@@ -8,13 +8,9 @@ import test from "ava";
 import { mkdtemp, readFile, realpath, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { demoProject, fakePulumi, writeExports } from "../discovery/fake-pulumi";
-import { addIdentity } from "../iot-core/clients";
-import { IotCoreStandIn } from "../iot-core/stand-in";
-import { startStubDriver } from "../iot-core/stub-driver";
+import { writeExports } from "../discovery/fake-pulumi";
 import { COUNTING_WORKER } from "../serve/harness";
-import { readDeployment } from "./deployment";
-import { cliEnv, readmePolicy, roleIdentity, spawnPulumiLive } from "./harness";
+import { workerThroughStandIn } from "./worker-through-stand-in";
 
 let dir: string;
 let exportFile: string;
@@ -25,57 +21,15 @@ test.before(async () => {
 test.after.always(() => rm(dir, { recursive: true, force: true }));
 
 test("300 invocations a second for 10 s: every answer correct and exactly once, nothing throttled", async (t) => {
-  const standIn = await IotCoreStandIn.start();
-  t.teardown(() => standIn.close());
-  const worker = (await readDeployment(exportFile)).find((fn) => fn.name === "worker")!;
-  const developer = await addIdentity(standIn, "arn:aws:iam::123456789012:user/dev", {
-    readme: await readmePolicy(),
+  const { standIn, driver, project } = await workerThroughStandIn(t, {
+    exportFile,
+    dir,
+    workerSource: COUNTING_WORKER,
+    relays: 64,
+    environment: (root) => ({ COUNT_FILE: path.join(root, "count.log") }),
   });
-  const project = await demoProject({ worker: COUNTING_WORKER });
-  t.teardown(project.remove);
-  const pulumi = await fakePulumi({ export: exportFile });
-  t.teardown(pulumi.remove);
-  // serve in a process of its own, as a developer runs it: the stand-in, the session and the stubs each
-  // get a core's worth of time.
-  const serve = spawnPulumiLive(
-    t,
-    [
-      "serve",
-      "--stack",
-      "dev",
-      "--cwd",
-      project.root,
-      "--only",
-      "worker",
-      "--no-watch",
-      "--no-record",
-      "--json",
-    ].concat(["--endpoint", standIn.endpoint, "--ca-file", standIn.caFile]),
-    cliEnv(pulumi.env, developer, dir),
-  );
-  await serve.next((l) => l.type === "ready");
 
   const countFile = path.join(project.root, "count.log");
-  const env = worker.environment;
-  const driver = await startStubDriver(
-    {
-      stub: {
-        prefix: env.PULUMI_LIVE_PREFIX,
-        functionId: env.PULUMI_LIVE_FUNCTION_ID,
-        key: env.PULUMI_LIVE_KEY,
-        clientPrefix: env.PULUMI_LIVE_CLIENT_PREFIX,
-        stack: env.PULUMI_LIVE_STACK,
-      },
-      endpoint: standIn.endpoint,
-      region: standIn.region,
-      credentials: await roleIdentity(standIn, worker),
-      relays: 64,
-      environment: { COUNT_FILE: countFile },
-    },
-    standIn.caFile,
-  );
-  t.teardown(driver.close);
-
   const outcomes = await driver.run({ rate: 300, count: 3000, timeoutMs: 30_000 });
   const throttled = standIn.events.filter((e) => e.type === "throttled");
   const byReason = new Map<string, number>();

@@ -19,6 +19,54 @@ export interface InvokeApiContext {
   }): void;
 }
 
+/**
+ * The part of an invocation request both Invoke APIs check alike: the function, the body's size and JSON,
+ * the invocation type among `types` (as Lambda lists them in its error), a DryRun answered. Undefined when
+ * the request was answered here (an error, or the DryRun's 204).
+ */
+export async function readInvokeRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  functionName: string,
+  context: InvokeApiContext,
+  types: readonly string[],
+): Promise<{ name: string; invoker: Invoker; type: string; body: Buffer } | undefined> {
+  const name = functionNameOf(functionName);
+  const { body, size, tooLarge } = await readBoundedBody(req, MAX_REQUEST_PAYLOAD_BYTES);
+  if (tooLarge) {
+    const { type, message } = requestTooLargeError(size);
+    error(res, context, name, 413, type, message);
+    return undefined;
+  }
+  const invoker = context.functions.get(name);
+  if (!invoker) {
+    const arn = `arn:aws:lambda:${context.region}:000000000000:function:${name}`;
+    error(res, context, name, 404, "ResourceNotFoundException", `Function not found: ${arn}`);
+    return undefined;
+  }
+  const type = header(req, "x-amz-invocation-type") ?? "RequestResponse";
+  if (!types.includes(type)) {
+    const message = `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [${types.join(", ")}]`;
+    error(res, context, name, 400, "InvalidParameterValueException", message);
+    return undefined;
+  }
+  if (type === "DryRun") {
+    send(res, 204, { "x-amzn-RequestId": randomUUID() }, Buffer.alloc(0));
+    context.record({ name, status: 204 });
+    return undefined;
+  }
+  if (body.length > 0) {
+    try {
+      JSON.parse(body.toString("utf8"));
+    } catch (e) {
+      const message = `Could not parse request body into json: ${(e as Error).message}`;
+      error(res, context, name, 400, "InvalidRequestContentException", message);
+      return undefined;
+    }
+  }
+  return { name, invoker, type, body };
+}
+
 /** The Invoke API path: `FunctionName` may be a name, a partial ARN or an ARN, maybe with a qualifier. */
 export const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
@@ -32,34 +80,13 @@ export async function handleInvoke(
   functionName: string,
   context: InvokeApiContext,
 ): Promise<void> {
-  const name = functionNameOf(functionName);
-  const { body, size, tooLarge } = await readBoundedBody(req, MAX_REQUEST_PAYLOAD_BYTES);
-  if (tooLarge) {
-    const { type, message } = requestTooLargeError(size);
-    return error(res, context, name, 413, type, message);
-  }
-  const invoker = context.functions.get(name);
-  if (!invoker) {
-    const arn = `arn:aws:lambda:${context.region}:000000000000:function:${name}`;
-    return error(res, context, name, 404, "ResourceNotFoundException", `Function not found: ${arn}`);
-  }
-  const type = header(req, "x-amz-invocation-type") ?? "RequestResponse";
-  if (type !== "RequestResponse" && type !== "Event" && type !== "DryRun") {
-    const message = `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]`;
-    return error(res, context, name, 400, "InvalidParameterValueException", message);
-  }
-  if (type === "DryRun") {
-    send(res, 204, { "x-amzn-RequestId": randomUUID() }, Buffer.alloc(0));
-    return context.record({ name, status: 204 });
-  }
-  if (body.length > 0) {
-    try {
-      JSON.parse(body.toString("utf8"));
-    } catch (e) {
-      const message = `Could not parse request body into json: ${(e as Error).message}`;
-      return error(res, context, name, 400, "InvalidRequestContentException", message);
-    }
-  }
+  const request = await readInvokeRequest(req, res, functionName, context, [
+    "Event",
+    "RequestResponse",
+    "DryRun",
+  ]);
+  if (!request) return;
+  const { name, invoker, type, body } = request;
   const requestId = randomUUID();
   if (type === "Event") {
     send(res, 202, { "x-amzn-RequestId": requestId }, Buffer.alloc(0));

@@ -8,12 +8,10 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
-import { MAX_REQUEST_PAYLOAD_BYTES } from "../../protocol/limits";
-import { requestTooLargeError, type LambdaError } from "../../core/lambda-error";
+import type { LambdaError } from "../../core/lambda-error";
 import type { StreamConsumer } from "../../core/stream-channel";
 import { invokeComplete, payloadChunk } from "./event-stream";
-import { readBoundedBody, send } from "./http-io";
-import { error, functionNameOf, header, type InvokeApiContext } from "./invoke-api";
+import { error, header, readInvokeRequest, type InvokeApiContext } from "./invoke-api";
 import { writeOrWait } from "./stream-writes";
 
 export const INVOKE_STREAM_PATH = /^\/2021-11-15\/functions\/([^/]+)\/response-streaming-invocations$/;
@@ -24,34 +22,9 @@ export async function handleInvokeStream(
   functionName: string,
   context: InvokeApiContext,
 ): Promise<void> {
-  const name = functionNameOf(functionName);
-  const { body, size, tooLarge } = await readBoundedBody(req, MAX_REQUEST_PAYLOAD_BYTES);
-  if (tooLarge) {
-    const { type, message } = requestTooLargeError(size);
-    return error(res, context, name, 413, type, message);
-  }
-  const invoker = context.functions.get(name);
-  if (!invoker) {
-    const arn = `arn:aws:lambda:${context.region}:000000000000:function:${name}`;
-    return error(res, context, name, 404, "ResourceNotFoundException", `Function not found: ${arn}`);
-  }
-  const type = header(req, "x-amz-invocation-type") ?? "RequestResponse";
-  if (type !== "RequestResponse" && type !== "DryRun") {
-    const message = `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [RequestResponse, DryRun]`;
-    return error(res, context, name, 400, "InvalidParameterValueException", message);
-  }
-  if (type === "DryRun") {
-    send(res, 204, { "x-amzn-RequestId": randomUUID() }, Buffer.alloc(0));
-    return context.record({ name, status: 204 });
-  }
-  if (body.length > 0) {
-    try {
-      JSON.parse(body.toString("utf8"));
-    } catch (e) {
-      const message = `Could not parse request body into json: ${(e as Error).message}`;
-      return error(res, context, name, 400, "InvalidRequestContentException", message);
-    }
-  }
+  const request = await readInvokeRequest(req, res, functionName, context, ["RequestResponse", "DryRun"]);
+  if (!request) return;
+  const { name, invoker, body } = request;
   const requestId = randomUUID();
   const tail = header(req, "x-amz-log-type") === "Tail";
   const abort = new AbortController();

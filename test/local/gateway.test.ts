@@ -379,3 +379,42 @@ test("each function's HTTP requests imitate its front door; HTTP API routes sele
   t.is((await fetch(`${gateway.url}/shop/items/%25zz`)).status, 400);
   t.is(seen.length, 5);
 });
+
+test("both Invoke APIs check a request alike: unknown function 404, invocation type 400 with its own list, bad JSON 400, DryRun 204", async (t) => {
+  const { gateway, echo } = await setup(t);
+  const paths = {
+    invoke: (name: string) => `/2015-03-31/functions/${name}/invocations`,
+    stream: (name: string) => `/2021-11-15/functions/${name}/response-streaming-invocations`,
+  };
+  const post = async (path: string, body: string, type?: string) => {
+    const response = await fetch(`${gateway.url}${path}`, {
+      method: "POST",
+      body,
+      headers: type ? { "x-amz-invocation-type": type } : {},
+    });
+    return {
+      status: response.status,
+      text: await response.text(),
+      kind: response.headers.get("x-amzn-errortype"),
+    };
+  };
+  for (const [api, path] of Object.entries(paths)) {
+    const missing = await post(path("nope"), "{}");
+    t.is(missing.status, 404, api);
+    t.regex(missing.text, /Function not found: arn:aws:lambda:[^:]+:000000000000:function:nope/, api);
+    const badType = await post(path("echo"), "{}", "Sometimes");
+    t.is(badType.status, 400, api);
+    t.regex(
+      badType.text,
+      api === "invoke" ? /\[Event, RequestResponse, DryRun\]/ : /\[RequestResponse, DryRun\]/,
+      api,
+    );
+    // Event is an invocation type of Invoke only.
+    if (api === "stream") t.is((await post(path("echo"), "{}", "Event")).status, 400);
+    const badJson = await post(path("echo"), "{not json");
+    t.is(badJson.status, 400, api);
+    t.regex(badJson.text, /Could not parse request body into json/, api);
+    t.is((await post(path("echo"), "{}", "DryRun")).status, 204, api);
+  }
+  t.is(echo.calls.length, 0);
+});

@@ -49,6 +49,22 @@ const NODE_JS_EXIT_MESSAGE =
  * Calls a handler as Lambda's runtime does. The first of callback, `done`, `succeed`, `fail` or the
  * returned promise to settle wins; a synchronous throw fails the invocation. Never rejects.
  */
+/** The fields of the handler's `context` that come from the invocation (both call paths give them). */
+export function contextFields(data: InvocationContext, deadline: number) {
+  return {
+    functionVersion: data.functionVersion,
+    functionName: data.functionName,
+    memoryLimitInMB: data.memoryLimitInMB,
+    logGroupName: data.logGroupName,
+    logStreamName: data.logStreamName,
+    clientContext: data.clientContext,
+    identity: data.identity,
+    invokedFunctionArn: data.invokedFunctionArn,
+    awsRequestId: data.awsRequestId,
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+  };
+}
+
 export function invokeHandler(
   handler: LambdaHandler,
   event: unknown,
@@ -88,16 +104,7 @@ export function invokeHandler(
       succeed,
       fail,
       done: once(done),
-      functionVersion: data.functionVersion,
-      functionName: data.functionName,
-      memoryLimitInMB: data.memoryLimitInMB,
-      logGroupName: data.logGroupName,
-      logStreamName: data.logStreamName,
-      clientContext: data.clientContext,
-      identity: data.identity,
-      invokedFunctionArn: data.invokedFunctionArn,
-      awsRequestId: data.awsRequestId,
-      getRemainingTimeInMillis: () => options.deadline - Date.now(),
+      ...contextFields(data, options.deadline),
     } satisfies RuntimeContext;
 
     // What Lambda does when the event loop empties and nothing has answered yet.

@@ -9,7 +9,7 @@
 import { finished } from "node:stream/promises";
 import type { InvocationContext } from "../protocol/messages";
 import { streamHighWaterMark } from "./awslambda";
-import type { LambdaHandler } from "./lambda-runtime";
+import { contextFields, type LambdaHandler } from "./lambda-runtime";
 import { ResponseStream, type StreamSink } from "./response-stream";
 
 /** The `context` of a streaming handler: Lambda's fields, no `succeed`/`fail`/`done`. */
@@ -56,16 +56,7 @@ export async function invokeStreamingHandler(
     set callbackWaitsForEmptyEventLoop(value: boolean) {
       waitForEmptyEventLoop = value;
     },
-    functionVersion: data.functionVersion,
-    functionName: data.functionName,
-    memoryLimitInMB: data.memoryLimitInMB,
-    logGroupName: data.logGroupName,
-    logStreamName: data.logStreamName,
-    clientContext: data.clientContext,
-    identity: data.identity,
-    invokedFunctionArn: data.invokedFunctionArn,
-    awsRequestId: data.awsRequestId,
-    getRemainingTimeInMillis: () => options.deadline - Date.now(),
+    ...contextFields(data, options.deadline),
   };
   try {
     const returned: unknown = handler(event, stream, context as never);

@@ -1,10 +1,13 @@
-import { statSync } from "node:fs";
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { watch, type FSWatcher } from "chokidar";
 import * as esbuild from "esbuild";
 import { ESM_REQUIRE_BANNER, moduleFormat } from "../../core/handler";
+import { errorFiles, formatBuildError } from "./build-messages";
+import { stamp } from "./file-stamp";
+import { graphFromMetafile } from "./module-graph";
+import { ModuleVersions, NODE_BUILD_OPTIONS } from "./module-versions";
 import { localPackageNames, packageResolution } from "./package-resolution";
 
 /** The outcome of one build of a function. */
@@ -13,7 +16,10 @@ export type BuildResult =
       ok: true;
       /** Increases with every build attempt of this builder. */
       version: number;
-      /** The bundle of this version, never overwritten by later builds. */
+      /**
+       * This version's file, never overwritten by later builds: its bundle, or (CommonJS in module mode)
+       * the entry that loads its modules unbundled (see module-version-loader).
+       */
       file: string;
       format: "cjs" | "esm";
       /** The handler's source file. */
@@ -21,6 +27,8 @@ export type BuildResult =
       durationMs: number;
       /** Absolute paths of the source files in the bundle (node_modules excluded). */
       inputs: string[];
+      /** In module mode, the source files this build compiled (the others' code was reused). */
+      compiled?: string[];
     }
   | {
       ok: false;
@@ -51,6 +59,12 @@ export interface FunctionBuilderOptions {
   onBuild?: (result: BuildResult) => void;
   /** Paths in error messages are relative to this folder. @default process.cwd() */
   cwd?: string;
+  /**
+   * Module mode: a CommonJS handler's versions load its modules unbundled, so a rebuild after an edit
+   * compiles only the changed files (see module-versions). ES module handlers are always bundled.
+   * @default true
+   */
+  modules?: boolean;
 }
 
 /** After a change event, when to look for a later change chokidar's 50 ms throttle may have hidden. */
@@ -91,11 +105,19 @@ export class FunctionBuilder {
   /** Packages resolved from their importer's folder (see localPackageNames), and the folders scanned. */
   private localPackages = new Set<string>();
   private readonly scanned = new Map<string, string[]>();
+  /** Module mode's versions (CommonJS only), and whether the current graph can load unbundled. */
+  private readonly modules?: ModuleVersions;
+  private unbundled = false;
+  /** The source files of the last bundle build: a module-mode build keeps its graph, so these too. */
+  private graphInputs: string[] = [];
 
   constructor(options: FunctionBuilderOptions) {
     this.options = options;
     this.cwd = options.cwd ?? process.cwd();
     this.format = moduleFormat(options.entry);
+    if (this.format === "cjs" && options.modules !== false) {
+      this.modules = new ModuleVersions({ outDir: options.outDir, cwd: this.cwd, entry: options.entry });
+    }
   }
 
   /** Creates the esbuild context, builds once and, when watching, starts watching the inputs. */
@@ -120,9 +142,8 @@ export class FunctionBuilder {
     return esbuild.context({
       entryPoints: [this.options.entry],
       absWorkingDir: this.cwd,
+      ...NODE_BUILD_OPTIONS,
       bundle: true,
-      platform: "node",
-      target: "node20",
       // Packages stay out of the bundle; those the build's folder would not find as the importer does
       // resolve from the importer's folder (see packageResolution).
       packages: "external",
@@ -208,33 +229,15 @@ export class FunctionBuilder {
     this.dirty.clear();
     let result: BuildResult;
     try {
-      if (!this.context) throw new Error(`FunctionBuilder "${this.options.name}" was not started`);
-      let output = await this.context.rebuild();
-      // Sources in folders not seen before (a workspace package's, now bundled) may see packages of
-      // their own node_modules: a new context resolves those from there too.
-      for (let round = 0; round < 3; round++) {
-        const dirs = this.sourceInputs(output.metafile).map((input) => path.dirname(input));
-        const names = localPackageNames(dirs, this.options.outDir, this.scanned);
-        if ([...names].every((name) => this.localPackages.has(name))) break;
-        this.localPackages = new Set([...this.localPackages, ...names]);
-        await this.context.dispose();
-        this.context = await this.createContext();
-        output = await this.context.rebuild();
-      }
-      const code = output.outputFiles.find((file) => /\.(c|m)js$/.test(file.path));
-      if (!code) throw new Error(`esbuild produced no bundle for ${entry}`);
-      const file = path.join(this.options.outDir, String(version), path.basename(code.path));
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, code.contents);
-      const inputs = this.sourceInputs(output.metafile);
+      const made = await this.make(version, new Set(seen.map(({ file }) => file)));
       const durationMs = performance.now() - started;
-      result = { ok: true, version, file, format: this.format, entry, durationMs, inputs };
+      result = { ok: true, version, format: this.format, entry, durationMs, ...made };
     } catch (error) {
       const durationMs = performance.now() - started;
       result = { ok: false, version, entry, error: await formatBuildError(error), durationMs };
     }
     this.latest = result;
-    this.updateWatched(result, errorFiles(result, this.cwd));
+    this.updateWatched(result, result.ok ? [] : errorFiles(result.error, this.cwd));
     // A write seen mid-way (truncated, then filled) may have been built half-written while chokidar
     // drops the second event of the pair as a duplicate: build again when the file has moved on since.
     const moved = seen.filter(({ file, stamp: before }) => stamp(file) !== before).map(({ file }) => file);
@@ -252,6 +255,64 @@ export class FunctionBuilder {
     // Builds run one at a time, so prunes do too; awaiting it here lets dispose() wait for it.
     if (result.ok) await this.pruneVersions(version);
     return result;
+  }
+
+  /**
+   * Version `version`'s file: in module mode, the changed files compiled alone against the known graph;
+   * a bundle build when there is no graph yet or the changed files' imports (or the files) changed.
+   */
+  private async make(
+    version: number,
+    changed: Set<string>,
+  ): Promise<{ file: string; inputs: string[]; compiled?: string[] }> {
+    let compiled: string[] = [];
+    if (this.modules && this.unbundled) {
+      const update = await this.modules.update(changed, false);
+      if (!update.refresh) {
+        return {
+          file: await this.modules.publish(version),
+          inputs: this.graphInputs,
+          compiled: update.compiled,
+        };
+      }
+      compiled = update.compiled;
+    }
+    const output = await this.bundle();
+    const inputs = this.sourceInputs(output.metafile);
+    this.graphInputs = inputs;
+    const graph = this.modules ? graphFromMetafile(output.metafile, this.cwd) : undefined;
+    this.unbundled = graph !== undefined && "graph" in graph;
+    if (this.modules && graph && "graph" in graph) {
+      this.modules.setGraph(graph.graph);
+      for (const file of compiled) changed.delete(file);
+      const update = await this.modules.update(changed, true);
+      compiled = [...new Set([...compiled, ...update.compiled])].filter((file) => graph.graph.has(file));
+      return { file: await this.modules.publish(version), inputs, compiled };
+    }
+    const code = output.outputFiles.find((file) => /\.(c|m)js$/.test(file.path));
+    if (!code) throw new Error(`esbuild produced no bundle for ${this.options.entry}`);
+    const file = path.join(this.options.outDir, String(version), path.basename(code.path));
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, code.contents);
+    return { file, inputs };
+  }
+
+  /** The incremental bundle build, which also finds the graph of the handler's modules. */
+  private async bundle(): Promise<esbuild.BuildResult<{ metafile: true; write: false }>> {
+    if (!this.context) throw new Error(`FunctionBuilder "${this.options.name}" was not started`);
+    let output = await this.context.rebuild();
+    // Sources in folders not seen before (a workspace package's, now bundled) may see packages of
+    // their own node_modules: a new context resolves those from there too.
+    for (let round = 0; round < 3; round++) {
+      const dirs = this.sourceInputs(output.metafile).map((input) => path.dirname(input));
+      const names = localPackageNames(dirs, this.options.outDir, this.scanned);
+      if ([...names].every((name) => this.localPackages.has(name))) break;
+      this.localPackages = new Set([...this.localPackages, ...names]);
+      await this.context.dispose();
+      this.context = await this.createContext();
+      output = await this.context.rebuild();
+    }
+    return output;
   }
 
   /** Absolute paths of the source files in a build (node_modules excluded). */
@@ -320,29 +381,9 @@ export class FunctionBuilder {
       await Promise.all(
         old.map((name) => rm(path.join(this.options.outDir, name), { recursive: true, force: true })),
       );
+      await this.modules?.prune(newest - KEPT_VERSIONS);
     } catch (pruneError) {
       console.error(`pulumi-live: removing old builds of "${this.options.name}" failed:`, pruneError);
     }
   }
-}
-
-/** Size and modification time, to tell whether a file changed; "" when it is gone. */
-function stamp(file: string): string {
-  const stats = statSync(file, { throwIfNoEntry: false });
-  return stats ? `${stats.size}:${stats.mtimeMs}` : "";
-}
-
-/** The files named by a failed build's messages: watching them lets fixing them trigger a rebuild. */
-function errorFiles(result: BuildResult, cwd: string): string[] {
-  if (result.ok) return [];
-  return [...result.error.matchAll(/^ {4}(\S.*?):\d+:\d+:$/gm)].map((match) => path.resolve(cwd, match[1]));
-}
-
-async function formatBuildError(error: unknown): Promise<string> {
-  const messages = (error as { errors?: esbuild.Message[] } | undefined)?.errors;
-  if (!Array.isArray(messages) || messages.length === 0) {
-    return error instanceof Error ? error.message : String(error);
-  }
-  const formatted = await esbuild.formatMessages(messages, { kind: "error", color: false });
-  return formatted.join("").trimEnd();
 }

@@ -1,14 +1,13 @@
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { watch, type FSWatcher } from "chokidar";
-import * as esbuild from "esbuild";
-import { ESM_REQUIRE_BANNER, moduleFormat } from "../../core/handler";
+import { moduleFormat } from "../../core/handler";
 import { errorFiles, formatBuildError } from "./build-messages";
 import { stamp } from "./file-stamp";
 import { graphFromMetafile } from "./module-graph";
-import { ModuleVersions, NODE_BUILD_OPTIONS } from "./module-versions";
-import { localPackageNames, packageResolution } from "./package-resolution";
+import { BundleContext } from "./bundle-context";
+import { ModuleVersions } from "./module-versions";
+import { SourceWatcher } from "./source-watcher";
 
 /** The outcome of one build of a function. */
 export type BuildResult =
@@ -67,9 +66,6 @@ export interface FunctionBuilderOptions {
   modules?: boolean;
 }
 
-/** After a change event, when to look for a later change chokidar's 50 ms throttle may have hidden. */
-const TRAILING_CHECK_MS = 60;
-
 /**
  * How many written versions stay on disk: workers may still be loading a recent one. The newest good
  * version, the one invocations run, is always among them: pruning follows a good build and removes only
@@ -86,9 +82,9 @@ export class FunctionBuilder {
   readonly format: "cjs" | "esm";
   private readonly options: FunctionBuilderOptions;
   private readonly cwd: string;
-  private context?: esbuild.BuildContext<{ metafile: true; write: false }>;
-  private watcher?: FSWatcher;
-  private watched = new Set<string>();
+  private context?: BundleContext;
+  /** The source files' watcher, when watching. */
+  private readonly sources?: SourceWatcher;
   private version = 0;
   private latest?: BuildResult;
   private running?: Promise<BuildResult>;
@@ -99,12 +95,6 @@ export class FunctionBuilder {
   private disposed?: Promise<void>;
   /** Files changed since the last build started. */
   private dirty = new Set<string>();
-  /** What each changed file looked like when a build last read it. */
-  private builtStamps = new Map<string, string>();
-  private trailingChecks = new Map<string, NodeJS.Timeout>();
-  /** Packages resolved from their importer's folder (see localPackageNames), and the folders scanned. */
-  private localPackages = new Set<string>();
-  private readonly scanned = new Map<string, string[]>();
   /** Module mode's versions (CommonJS only), and whether the current graph can load unbundled. */
   private readonly modules?: ModuleVersions;
   private unbundled = false;
@@ -115,6 +105,13 @@ export class FunctionBuilder {
     this.options = options;
     this.cwd = options.cwd ?? process.cwd();
     this.format = moduleFormat(options.entry);
+    if (options.watch) {
+      this.sources = new SourceWatcher({
+        name: options.name,
+        cwd: this.cwd,
+        onChange: (file) => this.changed(file),
+      });
+    }
     if (this.format === "cjs" && options.modules !== false) {
       this.modules = new ModuleVersions({ outDir: options.outDir, cwd: this.cwd, entry: options.entry });
     }
@@ -126,39 +123,11 @@ export class FunctionBuilder {
     // Versions of an earlier run in this folder are stale: nothing runs them any more (the folder is
     // this builder's own, see FunctionBuilderOptions.outDir).
     await rm(this.options.outDir, { recursive: true, force: true });
-    this.localPackages = localPackageNames(
-      [path.dirname(this.options.entry)],
-      this.options.outDir,
-      this.scanned,
-    );
-    this.context = await this.createContext();
+    const { entry, outDir } = this.options;
+    this.context = new BundleContext({ entry, format: this.format, outDir, cwd: this.cwd });
     const first = await this.rebuild();
-    if (this.options.watch) await this.startWatching();
+    await this.sources?.start();
     return first;
-  }
-
-  private createContext(): Promise<esbuild.BuildContext<{ metafile: true; write: false }>> {
-    const ext = this.format === "esm" ? "mjs" : "cjs";
-    return esbuild.context({
-      entryPoints: [this.options.entry],
-      absWorkingDir: this.cwd,
-      ...NODE_BUILD_OPTIONS,
-      bundle: true,
-      // Packages stay out of the bundle; those the build's folder would not find as the importer does
-      // resolve from the importer's folder (see packageResolution).
-      packages: "external",
-      plugins: [packageResolution(this.format, this.localPackages)],
-      format: this.format,
-      banner: this.format === "esm" ? { js: ESM_REQUIRE_BANNER } : undefined,
-      sourcemap: "inline",
-      sourcesContent: true,
-      metafile: true,
-      write: false,
-      logLevel: "silent",
-      // Source map paths are relative to the outfile's folder; this one sits at the same depth as the
-      // `<outDir>/<version>/` folders the bundle is written to, so those paths resolve from there too.
-      outfile: path.join(this.options.outDir, "current", `index.${ext}`),
-    });
   }
 
   /** Builds now; calls made while a build runs coalesce into one build after it. */
@@ -186,7 +155,7 @@ export class FunctionBuilder {
 
   /** The files being watched for changes (none when not watching or disposed). */
   watchedFiles(): string[] {
-    return this.watcher && !this.disposed ? [...this.watched].sort() : [];
+    return this.disposed ? [] : (this.sources?.files() ?? []);
   }
 
   /** The latest build: while it is broken, invocations must fail with its error. */
@@ -210,9 +179,9 @@ export class FunctionBuilder {
    */
   dispose(): Promise<void> {
     this.disposed ??= (async () => {
-      for (const check of this.trailingChecks.values()) clearTimeout(check);
+      const closing = this.sources?.close();
       await Promise.allSettled([this.running, this.queued]);
-      await Promise.allSettled([this.watcher?.close(), this.context?.dispose()]);
+      await Promise.allSettled([closing, this.context?.dispose()]);
       await rm(this.options.outDir, { recursive: true, force: true }).catch((removeError: unknown) =>
         console.error(`pulumi-live: removing the builds of "${this.options.name}" failed:`, removeError),
       );
@@ -225,7 +194,7 @@ export class FunctionBuilder {
     const entry = this.options.entry;
     const started = performance.now();
     const seen = [...this.dirty].map((file) => ({ file, stamp: stamp(file) }));
-    for (const { file, stamp: before } of seen) this.builtStamps.set(file, before);
+    for (const { file, stamp: before } of seen) this.sources?.built(file, before);
     this.dirty.clear();
     let result: BuildResult;
     try {
@@ -277,8 +246,9 @@ export class FunctionBuilder {
       }
       compiled = update.compiled;
     }
-    const output = await this.bundle();
-    const inputs = this.sourceInputs(output.metafile);
+    if (!this.context) throw new Error(`FunctionBuilder "${this.options.name}" was not started`);
+    const output = await this.context.rebuild();
+    const inputs = this.context.sourceInputs(output.metafile);
     this.graphInputs = inputs;
     const graph = this.modules ? graphFromMetafile(output.metafile, this.cwd) : undefined;
     this.unbundled = graph !== undefined && "graph" in graph;
@@ -297,80 +267,18 @@ export class FunctionBuilder {
     return { file, inputs };
   }
 
-  /** The incremental bundle build, which also finds the graph of the handler's modules. */
-  private async bundle(): Promise<esbuild.BuildResult<{ metafile: true; write: false }>> {
-    if (!this.context) throw new Error(`FunctionBuilder "${this.options.name}" was not started`);
-    let output = await this.context.rebuild();
-    // Sources in folders not seen before (a workspace package's, now bundled) may see packages of
-    // their own node_modules: a new context resolves those from there too.
-    for (let round = 0; round < 3; round++) {
-      const dirs = this.sourceInputs(output.metafile).map((input) => path.dirname(input));
-      const names = localPackageNames(dirs, this.options.outDir, this.scanned);
-      if ([...names].every((name) => this.localPackages.has(name))) break;
-      this.localPackages = new Set([...this.localPackages, ...names]);
-      await this.context.dispose();
-      this.context = await this.createContext();
-      output = await this.context.rebuild();
-    }
-    return output;
-  }
-
-  /** Absolute paths of the source files in a build (node_modules excluded). */
-  private sourceInputs(metafile: esbuild.Metafile): string[] {
-    return Object.keys(metafile.inputs)
-      .filter((input) => !/^[a-z-]+:/i.test(input) || path.isAbsolute(input))
-      .map((input) => path.resolve(this.cwd, input))
-      .filter((input) => !input.split(path.sep).includes("node_modules"));
-  }
-
   private changed(file: string): void {
+    if (this.disposed) return;
     this.dirty.add(file);
     // rebuild() never rejects: failures become ok:false results.
     void this.rebuild();
   }
 
-  /** Rebuilds if `file` differs, a little later, from what the last build read of it. */
-  private lookAgain(file: string): void {
-    clearTimeout(this.trailingChecks.get(file));
-    const check = setTimeout(() => {
-      this.trailingChecks.delete(file);
-      if (!this.disposed && stamp(file) !== this.builtStamps.get(file)) this.changed(file);
-    }, TRAILING_CHECK_MS);
-    this.trailingChecks.set(file, check.unref());
-  }
-
-  private async startWatching(): Promise<void> {
-    const watcher = watch([...this.watched], { ignoreInitial: true });
-    this.watcher = watcher;
-    const changed = (changedFile: string): void => {
-      if (this.disposed) return;
-      const file = path.resolve(this.cwd, changedFile);
-      this.changed(file);
-      // chokidar drops a file's further changes for 50 ms after one: look again once that is over.
-      this.lookAgain(file);
-    };
-    watcher.on("change", changed).on("add", changed).on("unlink", changed);
-    watcher.on("error", (watchError) =>
-      console.error(`pulumi-live: watching "${this.options.name}" failed:`, watchError),
-    );
-    await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
-  }
-
-  /** Follows the bundle's inputs; a broken build keeps watching what it had, plus the files it names. */
+  /** Follows the build's inputs; a broken build keeps watching what it had, plus the files it names. */
   private updateWatched(result: BuildResult, named: string[]): void {
-    const next = result.ok ? new Set(result.inputs) : new Set([...this.watched, ...named, result.entry]);
-    if (!this.options.watch) return;
-    const added = [...next].filter((file) => !this.watched.has(file));
-    const removed = [...this.watched].filter((file) => !next.has(file));
-    this.watched = next;
-    if (!this.watcher || this.disposed) return;
-    if (added.length > 0) this.watcher.add(added);
-    // chokidar sets up a watch asynchronously: an edit made meanwhile is caught by looking again.
-    for (const file of added) {
-      this.builtStamps.set(file, stamp(file));
-      this.lookAgain(file);
-    }
-    if (removed.length > 0) this.watcher.unwatch(removed);
+    if (!this.sources) return;
+    const watched = this.sources.following();
+    this.sources.follow(result.ok ? new Set(result.inputs) : new Set([...watched, ...named, result.entry]));
   }
 
   private async pruneVersions(newest: number): Promise<void> {
@@ -381,7 +289,6 @@ export class FunctionBuilder {
       await Promise.all(
         old.map((name) => rm(path.join(this.options.outDir, name), { recursive: true, force: true })),
       );
-      await this.modules?.prune(newest - KEPT_VERSIONS);
     } catch (pruneError) {
       console.error(`pulumi-live: removing old builds of "${this.options.name}" failed:`, pruneError);
     }

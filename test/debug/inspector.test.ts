@@ -1,7 +1,6 @@
 import { readFile } from "node:fs/promises";
 import test from "ava";
 import { startLocalServer } from "../../cli/commands/serve-local";
-import { readVersionManifest } from "../../cli/runtime/module-versions";
 import { RecordingReporter } from "../helpers/recorder";
 import { tempProject } from "../runtime/temp-project";
 import { Cdp } from "./cdp";
@@ -40,15 +39,11 @@ test("a breakpoint set in the .ts source pauses the worker there; resumed, the i
   t.regex(server.inspector ?? "", /^ws:\/\/127\.0\.0\.1:\d+\//);
   t.is(reporter.events[reporter.events.length - 1].inspector, server.inspector);
 
-  // The code names the real .ts file and carries its text: what lets breakpoints bind in the source.
+  // The bundle names the real .ts file and carries its text: what lets breakpoints bind in the source.
   const build = server.builders.get("orders")?.current();
   if (!build?.ok) return t.fail("the build failed");
   const source = project.path("src/orders.ts");
-  // In module mode the handler's code is a module file of its own, run under the source's path.
-  const manifest = readVersionManifest(build.file);
-  const code = manifest?.modules[source].code ?? build.file;
-  const scriptPath = manifest ? source : build.file;
-  const { sources, contents } = inlineSourceMap(code);
+  const { sources, contents } = inlineSourceMap(build.file);
   t.deepEqual(sources, [source]);
   t.deepEqual(contents, [HANDLER]);
 
@@ -67,8 +62,8 @@ test("a breakpoint set in the .ts source pauses the worker there; resumed, the i
   const sessionId = worker.sessionId as string;
 
   await cdp.sendToWorker(sessionId, "Debugger.enable");
-  const at = generatedPosition(code, source, BREAK_LINE);
-  const escaped = scriptPath.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const at = generatedPosition(build.file, source, BREAK_LINE);
+  const escaped = build.file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const breakpoint = await cdp.sendToWorker(sessionId, "Debugger.setBreakpointByUrl", {
     urlRegex: `^(file://)?${escaped}$`,
     ...at,
@@ -83,7 +78,7 @@ test("a breakpoint set in the .ts source pauses the worker there; resumed, the i
 
   const { params: pause } = await paused;
   const frame = pause.callFrames[0];
-  t.deepEqual(originalPosition(code, frame.location.lineNumber, frame.location.columnNumber), {
+  t.deepEqual(originalPosition(build.file, frame.location.lineNumber, frame.location.columnNumber), {
     source,
     line: BREAK_LINE,
   });

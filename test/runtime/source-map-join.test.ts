@@ -1,4 +1,4 @@
-import { SourceMap } from "node:module";
+import { SourceMap, type SourceMapPayload } from "node:module";
 import test from "ava";
 import * as esbuild from "esbuild";
 import { joinMappings, prepareMap } from "../../cli/runtime/source-map-join";
@@ -19,7 +19,7 @@ async function compiled() {
         sourcemap: "external",
         sourcefile: `m${index}.ts`,
       });
-      return { code: out.code, map: JSON.parse(out.map) as { mappings: string; sourcesContent: string[] } };
+      return { code: out.code, map: JSON.parse(out.map) as SourceMapPayload };
     }),
   );
 }
@@ -32,11 +32,14 @@ test("a joined map gives every generated position of every module the position i
     const lines = code.split("\n").length - 1;
     const startLine = line + 1;
     line += lines + 2;
-    return { map: prepareMap(map, lines), startLine, own: new SourceMap({ ...map, sources: ["x"] }), code };
+    return { map: prepareMap(map, lines), startLine, own: new SourceMap(map), code };
   });
   const joined = new SourceMap({
     version: 3,
+    file: "version.cjs",
+    sourceRoot: "",
     sources: SOURCES.map((_, index) => `m${index}.ts`),
+    sourcesContent: SOURCES,
     names: [],
     mappings: joinMappings(placed, line + 1),
   });

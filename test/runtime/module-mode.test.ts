@@ -168,3 +168,19 @@ test("after an edit, a worker's stack trace names the .ts file, line and column"
   t.true(frames[1].includes(`${project.path("traced/fail.ts")}:6:9`), stack);
   t.true(frames[2].includes(`${project.path("traced/handler.ts")}:2:`), stack);
 });
+
+test("a handler importing a module with import() stays bundled, and runs", async (t) => {
+  await project.write({
+    "lazy/handler.ts": 'export const handler = async () => (await import("./later")).later;\n',
+    "lazy/later.ts": 'export const later = "later";\n',
+  });
+  const { builder, first } = await started(t, "lazy");
+  // A bundle: no module was compiled alone, and the file holds no module graph.
+  t.is(first.compiled, undefined);
+  t.is(readVersionManifest(first.file), undefined);
+  t.is(await run(first), "later");
+  await writeFile(project.path("lazy/later.ts"), 'export const later = "later still";\n');
+  const second = good(await builder.rebuild());
+  t.is(second.compiled, undefined);
+  t.is(await run(second), "later still");
+});

@@ -3,9 +3,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import {
-  clientId,
   clientIdPrefix,
   encodeMessage,
   generateKey,
@@ -17,7 +16,7 @@ import {
   type RequestMessage,
 } from "../protocol";
 import { startBroker } from "../cli/local/broker";
-import { MqttConnection } from "../cli/mqtt-connection";
+import { sessionConnector } from "../cli/commands/serve-local";
 import { FunctionBuilder } from "../cli/runtime/builder";
 import { WorkerPool } from "../cli/runtime/worker-pool";
 import { Session, type SessionEvents } from "../cli/session";
@@ -35,14 +34,14 @@ const quiet: SessionEvents = {
 
 /**
  * The relay as in local mode without the gateway: stubs' relays in a process of their own (as in Lambda)
- * → embedded aedes → the session (aws-crt client) → worker thread → back.
+ * → embedded aedes → the session (connected as `serve --local` connects it: in process) → worker thread →
+ * back. The broker keeps local mode's rules (per-run password, the stack's topics).
  */
 export async function benchRelay(): Promise<Row[]> {
   const dir = await mkdtemp(path.join(tmpdir(), "pulumi-live-bench-relay-"));
   const entry = path.join(dir, "echo.ts");
   await writeFile(entry, "export const handler = async (event: unknown) => event;\n");
   let publishes = 0;
-  const broker = await startBroker({ onPublish: () => publishes++ });
   const builder = new FunctionBuilder({
     name: "echo",
     entry,
@@ -58,6 +57,8 @@ export async function benchRelay(): Promise<Row[]> {
   const namespace = { organization: "local", project: "bench", stack: "local", id: "bench" };
   const prefix = topicPrefix(namespace);
   const clientPrefix = clientIdPrefix(namespace, "stub");
+  const password = randomBytes(24).toString("base64url");
+  const broker = await startBroker({ onPublish: () => publishes++, password, prefix });
   const session = new Session({
     key,
     prefix,
@@ -66,12 +67,11 @@ export async function benchRelay(): Promise<Row[]> {
     ],
     runner: pool,
     events: quiet,
-    connect: (will, suffix) =>
-      MqttConnection.connect({
-        target: { kind: "broker", url: broker.url },
-        clientId: clientId(clientIdPrefix(namespace, "session"), suffix),
-        will,
-      }),
+    connect: sessionConnector({
+      broker,
+      secret: password,
+      clientPrefix: clientIdPrefix(namespace, "session"),
+    }),
   });
   await session.start();
   const config: LoadConfig = {
@@ -80,7 +80,7 @@ export async function benchRelay(): Promise<Row[]> {
     key: key.toString("base64"),
     clientPrefix,
     stack: "bench/local",
-    broker: { kind: "url", url: broker.url },
+    broker: { kind: "url", url: broker.url, password },
     ackTimeoutMs: 2000,
   };
   // The stubs run in their own process, as in Lambda; this one is the CLI with its embedded broker.

@@ -24,6 +24,15 @@ import { randomText } from "./payload";
 import type { LoadCommand, LoadConfig } from "./stub-load";
 import { load as loadAverage, ms, percentile, type Row } from "./stats";
 
+/**
+ * Seconds of the 16 environments' load before the measured ones. The first seconds of it are slow (a
+ * half to a quarter of the steady rate): the worker threads started for the new environments, and the
+ * paths that only concurrent calls take, run cold code while the machine's two cores are busy; the
+ * session's ack timer is not it (acks after 250 ms instead of 25 left the slow start as it was). Its first second is
+ * reported apart (`coldFirstSecond` in `--json`) so the row shows the steady rate the goal is about.
+ */
+const WARM_SECONDS = 3;
+
 const quiet: SessionEvents = {
   invoke: () => undefined,
   result: () => undefined,
@@ -136,22 +145,28 @@ export async function benchRelay(): Promise<Row[]> {
     });
 
     const environments = 16;
-    const { rate, windows } = await ask<{ rate: number; windows: number[] }>({
+    const { rate, windows, warmWindows } = await ask<{
+      rate: number;
+      windows: number[];
+      warmWindows: number[];
+    }>({
       type: "concurrent",
       environments,
       seconds: 4,
       bytes: 1000,
+      warmSeconds: WARM_SECONDS,
     });
     const sequentialRate = 1000 / r50;
     const slowest = windows.length > 0 ? Math.min(...windows) : rate;
+    const coldFirstSecond = warmWindows[0] ?? 0;
     rows.push({
-      figure: `throughput, 1 KB payloads, ${environments} environments (all / slowest second)`,
-      value: `${rate.toFixed(0)} / ${slowest.toFixed(0)} invocations/s`,
+      figure: `throughput, 1 KB payloads, ${environments} environments, after ${WARM_SECONDS} s of the same load (all / slowest second)`,
+      value: `${rate.toFixed(0)} / ${slowest.toFixed(0)} invocations/s (first second of the load: ${coldFirstSecond})`,
       baseline: `one environment ${sequentialRate.toFixed(0)}/s`,
       ratio: (rate / sequentialRate).toFixed(1),
       goal: "≥ 2,000/s, steadily",
       met: slowest >= 2000,
-      data: { rate, slowestSecond: slowest, oneEnvironment: sequentialRate },
+      data: { rate, slowestSecond: slowest, oneEnvironment: sequentialRate, coldFirstSecond },
       load: loadAverage(),
     });
     const big = 5 * 1024 * 1024;

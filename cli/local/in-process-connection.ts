@@ -52,7 +52,6 @@ export class InProcessConnection implements SessionConnection {
   private readonly subscriptions = new Map<string, { onMessage: MessageHandler; atMostOnce: boolean }>();
   private readonly released = new Set<string>();
   private readonly resumedListeners = new Set<() => void>();
-  private connects = 0;
 
   private constructor(
     private readonly client: MqttClient,
@@ -98,14 +97,32 @@ export class InProcessConnection implements SessionConnection {
       }
     };
     const self = new InProcessConnection(client, onStatus);
+    // Every listener from the start: mqtt.js emits `error` for a refused CONNECT, and an `error` with no
+    // listener would throw out of its parser.
+    let settle: ((error?: Error) => void) | undefined;
+    const first = new Promise<void>((resolve, reject) => {
+      settle = (error) => (error ? reject(error) : resolve());
+    });
+    client.on("connect", () => {
+      if (settle) {
+        settle();
+        settle = undefined;
+      } else self.onReconnect();
+    });
+    client.on("close", () => {
+      // A closed broker ends the link without a word: no answer will come.
+      if (settle) return settle(new Error("the broker closed the link before answering"));
+      if (!self.closing) onStatus({ state: "interrupted", detail: "the link to the embedded broker closed" });
+    });
+    client.on("error", (error) => {
+      if (settle) return settle(error);
+      onStatus({ state: "failed", detail: error.message });
+    });
+    client.on("message", (topic, payload, packet) => self.dispatch(topic, payload, packet.retain));
     try {
-      await new Promise<void>((resolve, reject) => {
-        client.once("connect", () => resolve());
-        client.once("error", reject);
-        // A closed broker ends the link without a word: no answer will come.
-        client.once("close", () => reject(new Error("the broker closed the link before answering")));
-      });
+      await first;
     } catch (error) {
+      settle = undefined;
       client.end(true);
       throw new Error(
         `The embedded MQTT broker refused the session's connection: ${(error as Error).message}. ` +
@@ -113,19 +130,10 @@ export class InProcessConnection implements SessionConnection {
           "please report it with the command you ran.",
       );
     }
-    client.on("connect", () => self.onConnect());
-    client.on("close", () => {
-      if (!self.closing) onStatus({ state: "interrupted", detail: "the link to the embedded broker closed" });
-    });
-    client.on("error", (error) => onStatus({ state: "failed", detail: error.message }));
-    client.on("message", (topic, payload, packet) => self.dispatch(topic, payload, packet.retain));
-    self.connects = 1;
     return self;
   }
 
-  private onConnect(): void {
-    this.connects++;
-    if (this.connects === 1) return;
+  private onReconnect(): void {
     this.onStatus({ state: "resumed", detail: "subscribing again" });
     void this.restore();
   }

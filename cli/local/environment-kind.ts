@@ -18,9 +18,12 @@ export type EnvironmentKind = "thread" | "process";
 /**
  * `own` is what the function itself sets (over Lambda's base variables). Lambda's own `TZ=:UTC` is not
  * followed by a thread, which keeps serve's zone: the stub that runs there uses UTC times only. A
- * function that sets a zone of its own gets processes.
+ * function that sets a zone of its own gets processes. So does every function while serve's process is
+ * being debugged (`debugged`): a debugger attached to serve would otherwise see, and stop, the stub's
+ * threads beside the handlers' workers it is there for.
  */
-export function environmentKind(own: Record<string, string>): EnvironmentKind {
+export function environmentKind(own: Record<string, string>, debugged = false): EnvironmentKind {
+  if (debugged) return "process";
   const names = Object.keys(own);
   if (names.includes("TZ")) return "process";
   return PROCESS_START_VARIABLES.some((name) => names.includes(name)) ? "process" : "thread";

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { url as inspectorUrl } from "node:inspector";
 import { dirname, basename, extname } from "node:path";
 import type { EnvironmentOptions, LocalEnvironment } from "./environment-base";
 import { environmentKind, type EnvironmentKind } from "./environment-kind";
@@ -31,7 +32,8 @@ export interface LocalFunctionOptions {
   streaming?: boolean;
   /**
    * How each environment is hosted: a worker thread of this process, or a process of its own.
-   * @default a thread, unless `environment` sets what Node reads only at a process's start (environment-kind.ts)
+   * @default a thread, unless `environment` sets what Node reads only at a process's start or this process
+   * is being debugged (environment-kind.ts)
    */
   kind?: EnvironmentKind;
 }
@@ -76,7 +78,7 @@ export class LocalFunction implements Invoker {
     };
     this.name = options.name;
     this.streaming = options.streaming ?? false;
-    this.kind = options.kind ?? environmentKind(options.environment ?? {});
+    this.kind = options.kind ?? environmentKind(options.environment ?? {}, inspectorUrl() !== undefined);
     this.credentials = {
       accessKeyId: `ASIA${randomChars(16)}`,
       secretAccessKey: randomBytes(30).toString("base64"),

@@ -72,6 +72,7 @@ test("environments are threads of this process unless the function needs a proce
   t.is(environmentKind({ EXTRA: "x", PULUMI_LIVE_KEY: "k" }), "thread");
   for (const name of ["NODE_OPTIONS", "NODE_EXTRA_CA_CERTS", "NODE_ICU_DATA", "UV_THREADPOOL_SIZE", "TZ"])
     t.is(environmentKind({ [name]: "x" }), "process", name);
+  t.is(environmentKind({}, true), "process", "serve's process is being debugged");
   t.is(new LocalFunction({ name: "a", handlerFile: "/x.js", handlerExport: "h" }).kind, "thread");
   const ca = new LocalFunction({
     name: "a",

@@ -3,9 +3,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import {
-  clientId,
   clientIdPrefix,
   encodeMessage,
   generateKey,
@@ -17,13 +16,22 @@ import {
   type RequestMessage,
 } from "../protocol";
 import { startBroker } from "../cli/local/broker";
-import { MqttConnection } from "../cli/mqtt-connection";
+import { sessionConnector } from "../cli/commands/serve-local";
 import { FunctionBuilder } from "../cli/runtime/builder";
 import { WorkerPool } from "../cli/runtime/worker-pool";
 import { Session, type SessionEvents } from "../cli/session";
 import { randomText } from "./payload";
 import type { LoadCommand, LoadConfig } from "./stub-load";
 import { load as loadAverage, ms, percentile, type Row } from "./stats";
+
+/**
+ * Seconds of the 16 environments' load before the measured ones. The first seconds of it are slow (a
+ * half to a quarter of the steady rate): the worker threads started for the new environments, and the
+ * paths that only concurrent calls take, run cold code while the machine's two cores are busy; the
+ * session's ack timer is not it (acks after 250 ms instead of 25 left the slow start as it was). Its first second is
+ * reported apart (`coldFirstSecond` in `--json`) so the row shows the steady rate the goal is about.
+ */
+const WARM_SECONDS = 3;
 
 const quiet: SessionEvents = {
   invoke: () => undefined,
@@ -35,14 +43,14 @@ const quiet: SessionEvents = {
 
 /**
  * The relay as in local mode without the gateway: stubs' relays in a process of their own (as in Lambda)
- * → embedded aedes → the session (aws-crt client) → worker thread → back.
+ * → embedded aedes → the session (connected as `serve --local` connects it: in process) → worker thread →
+ * back. The broker keeps local mode's rules (per-run password, the stack's topics).
  */
 export async function benchRelay(): Promise<Row[]> {
   const dir = await mkdtemp(path.join(tmpdir(), "pulumi-live-bench-relay-"));
   const entry = path.join(dir, "echo.ts");
   await writeFile(entry, "export const handler = async (event: unknown) => event;\n");
   let publishes = 0;
-  const broker = await startBroker({ onPublish: () => publishes++ });
   const builder = new FunctionBuilder({
     name: "echo",
     entry,
@@ -58,6 +66,8 @@ export async function benchRelay(): Promise<Row[]> {
   const namespace = { organization: "local", project: "bench", stack: "local", id: "bench" };
   const prefix = topicPrefix(namespace);
   const clientPrefix = clientIdPrefix(namespace, "stub");
+  const password = randomBytes(24).toString("base64url");
+  const broker = await startBroker({ onPublish: () => publishes++, password, prefix });
   const session = new Session({
     key,
     prefix,
@@ -66,12 +76,11 @@ export async function benchRelay(): Promise<Row[]> {
     ],
     runner: pool,
     events: quiet,
-    connect: (will, suffix) =>
-      MqttConnection.connect({
-        target: { kind: "broker", url: broker.url },
-        clientId: clientId(clientIdPrefix(namespace, "session"), suffix),
-        will,
-      }),
+    connect: sessionConnector({
+      broker,
+      secret: password,
+      clientPrefix: clientIdPrefix(namespace, "session"),
+    }),
   });
   await session.start();
   const config: LoadConfig = {
@@ -80,7 +89,7 @@ export async function benchRelay(): Promise<Row[]> {
     key: key.toString("base64"),
     clientPrefix,
     stack: "bench/local",
-    broker: { kind: "url", url: broker.url },
+    broker: { kind: "url", url: broker.url, password },
     ackTimeoutMs: 2000,
   };
   // The stubs run in their own process, as in Lambda; this one is the CLI with its embedded broker.
@@ -136,22 +145,28 @@ export async function benchRelay(): Promise<Row[]> {
     });
 
     const environments = 16;
-    const { rate, windows } = await ask<{ rate: number; windows: number[] }>({
+    const { rate, windows, warmWindows } = await ask<{
+      rate: number;
+      windows: number[];
+      warmWindows: number[];
+    }>({
       type: "concurrent",
       environments,
       seconds: 4,
       bytes: 1000,
+      warmSeconds: WARM_SECONDS,
     });
     const sequentialRate = 1000 / r50;
     const slowest = windows.length > 0 ? Math.min(...windows) : rate;
+    const coldFirstSecond = warmWindows[0] ?? 0;
     rows.push({
-      figure: `throughput, 1 KB payloads, ${environments} environments (all / slowest second)`,
-      value: `${rate.toFixed(0)} / ${slowest.toFixed(0)} invocations/s`,
+      figure: `throughput, 1 KB payloads, ${environments} environments, after ${WARM_SECONDS} s of the same load (all / slowest second)`,
+      value: `${rate.toFixed(0)} / ${slowest.toFixed(0)} invocations/s (first second of the load: ${coldFirstSecond})`,
       baseline: `one environment ${sequentialRate.toFixed(0)}/s`,
       ratio: (rate / sequentialRate).toFixed(1),
       goal: "≥ 2,000/s, steadily",
       met: slowest >= 2000,
-      data: { rate, slowestSecond: slowest, oneEnvironment: sequentialRate },
+      data: { rate, slowestSecond: slowest, oneEnvironment: sequentialRate, coldFirstSecond },
       load: loadAverage(),
     });
     const big = 5 * 1024 * 1024;

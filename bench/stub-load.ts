@@ -11,7 +11,14 @@ import type { LambdaContext } from "../stub/lambda-context";
  */
 export type LoadCommand =
   | { type: "sequential"; count: number; bytes: number }
-  | { type: "concurrent"; environments: number; seconds: number; bytes: number }
+  | {
+      type: "concurrent";
+      environments: number;
+      seconds: number;
+      bytes: number;
+      /** Seconds of the same load before the measured ones, whose completions per second are told apart. */
+      warmSeconds?: number;
+    }
   | { type: "big"; count: number; bytes: number }
   | { type: "close" };
 
@@ -61,22 +68,27 @@ function main(): void {
       return;
     }
     for (let i = 0; i < command.environments; i++) await call(i, event);
-    const stopAt = performance.now() + command.seconds * 1000;
-    let done = 0;
-    const t0 = performance.now();
-    // Completions per whole second of the run: whether the rate holds steadily.
-    const windows = Array.from({ length: Math.floor(command.seconds) }, () => 0);
-    await Promise.all(
-      Array.from({ length: command.environments }, async (_, i) => {
-        while (performance.now() < stopAt) {
-          await call(i, event);
-          done++;
-          const second = Math.floor((performance.now() - t0) / 1000);
-          if (second < windows.length) windows[second]++;
-        }
-      }),
-    );
-    process.send!({ rate: done / ((performance.now() - t0) / 1000), windows });
+    /** Runs every environment back to back for `seconds`; completions per whole second of it. */
+    const drive = async (seconds: number) => {
+      const t0 = performance.now();
+      const stopAt = t0 + seconds * 1000;
+      let done = 0;
+      const windows = Array.from({ length: Math.floor(seconds) }, () => 0);
+      await Promise.all(
+        Array.from({ length: command.environments }, async (_, i) => {
+          while (performance.now() < stopAt) {
+            await call(i, event);
+            done++;
+            const second = Math.floor((performance.now() - t0) / 1000);
+            if (second < windows.length) windows[second]++;
+          }
+        }),
+      );
+      return { rate: done / ((performance.now() - t0) / 1000), windows };
+    };
+    const warm = command.warmSeconds ? await drive(command.warmSeconds) : undefined;
+    const measured = await drive(command.seconds);
+    process.send!({ ...measured, warmWindows: warm?.windows ?? [] });
   };
   process.on("message", (command: LoadCommand) => void run(command).catch(fail));
   process.send!({ ready: true });

@@ -10,13 +10,14 @@ import {
   type StackNamespace,
 } from "../../protocol";
 import { STUB_BUNDLE } from "../../core/names";
-import { BROKER_USER, startBroker } from "../local/broker";
+import { BROKER_USER, startBroker, type LocalBroker } from "../local/broker";
+import { InProcessConnection } from "../local/in-process-connection";
 import { LocalFunction } from "../local/environments";
 import { startGateway } from "../local/gateway";
 import type { Invoker } from "../local/invoker";
-import { MqttConnection } from "../mqtt-connection";
+import { MqttConnection, type ConnectionStatus } from "../mqtt-connection";
 import type { WorkerPool } from "../runtime/worker-pool";
-import { Session } from "../session";
+import { Session, type SessionOptions } from "../session";
 import { Teardown, teardownMessage } from "../teardown";
 import { UserError } from "../user-error";
 import type { HttpSource } from "../local/events/http-sources";
@@ -55,6 +56,36 @@ export interface LocalServer {
   /** The program's queues and schedules, running locally. */
   triggers: LocalTriggers;
   close(): Promise<void>;
+}
+
+/**
+ * How local mode's session connects: to the embedded broker in this process over an in-memory stream
+ * (`InProcessConnection`), to a `--broker` URL over the network (aws-crt, as for AWS IoT).
+ */
+export function sessionConnector(options: {
+  broker: LocalBroker | { url: string };
+  /** The embedded broker's per-run password. */
+  secret?: string;
+  clientPrefix: string;
+  onStatus?: (status: ConnectionStatus) => void;
+}): SessionOptions["connect"] {
+  const { broker, secret, clientPrefix, onStatus } = options;
+  const credentials = secret ? { username: BROKER_USER, password: secret } : {};
+  return (will, suffix) =>
+    "handle" in broker
+      ? InProcessConnection.connect({
+          broker,
+          clientId: clientId(clientPrefix, suffix),
+          will,
+          onStatus,
+          ...credentials,
+        })
+      : MqttConnection.connect({
+          target: { kind: "broker", url: broker.url, ...credentials },
+          clientId: clientId(clientPrefix, suffix),
+          will,
+          onStatus,
+        });
 }
 
 /**
@@ -133,7 +164,7 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
       reporter,
       cleanup,
     });
-    const broker = options.broker
+    const broker: LocalBroker | { url: string; close(): Promise<void> } = options.broker
       ? { url: options.broker, close: async () => undefined }
       : await startBroker({ password: brokerSecret, prefix });
     cleanup.add("the broker", () => broker.close());
@@ -145,17 +176,12 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
       runner: pool,
       events: reporter,
       recorder,
-      connect: (will, suffix) =>
-        MqttConnection.connect({
-          target: {
-            kind: "broker",
-            url: broker.url,
-            ...(brokerSecret ? { username: BROKER_USER, password: brokerSecret } : {}),
-          },
-          clientId: clientId(clientIdPrefix(namespace, "session"), suffix),
-          will,
-          onStatus: (s) => reporter.status({ kind: "connection", target: "broker", ...s }),
-        }),
+      connect: sessionConnector({
+        broker,
+        secret: brokerSecret,
+        clientPrefix: clientIdPrefix(namespace, "session"),
+        onStatus: (s) => reporter.status({ kind: "connection", target: "broker", ...s }),
+      }),
     });
     cleanup.add("the session", () => session.close());
     await session.start();

@@ -8,6 +8,11 @@ export interface LocalBroker {
   /** `ws://127.0.0.1:PORT` */
   url: string;
   port: number;
+  /**
+   * Takes a client connection from this process (an in-memory stream carrying MQTT, see
+   * `InProcessConnection`): the broker's rules apply to it as to any client, password included.
+   */
+  handle(stream: Duplex): void;
   /** Disconnects every client and stops listening. Idempotent. */
   close(): Promise<void>;
 }
@@ -104,6 +109,11 @@ export async function startBroker(options: LocalBrokerOptions = {}): Promise<Loc
   return {
     url: `ws://127.0.0.1:${port}`,
     port,
+    handle: (stream) => {
+      // After close, aedes would take the client and never answer: end the stream, so it reconnects no more.
+      if (broker.closed) stream.destroy();
+      else broker.handle(stream);
+    },
     close: () =>
       (closing ??= (async () => {
         await new Promise<void>((resolve) => broker.close(() => resolve()));

@@ -5,6 +5,10 @@
  * exits, as `serve` does), and how much memory it holds. It exits on its own for no other reason.
  *
  * Settings come as JSON in CHAOS_SESSION (see `SessionSettings`).
+ *
+ * This is the session as `serve` (stack mode) and `serve --local --broker URL` connect it, over a socket
+ * (aws-crt). `serve --local` with its embedded broker connects in process instead, which no proxy can
+ * reach: `test/local/in-process-faults.test.ts` puts the faults on that link.
  */
 import { jsonReporter } from "../../cli/reporter";
 import { startLocalRuntime } from "../../cli/commands/local-runtime";

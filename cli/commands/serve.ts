@@ -301,7 +301,7 @@ export const serveCommand = defineCommand<ServeOptions>({
     "edit.\n\nWith --local: reads the Pulumi program (under mocks, no AWS account) for its LiveFunctions " +
     "and their triggers (function URLs, HTTP API routes, SQS queues, EventBridge schedules), or serves just " +
     "the handlers named by --function; an embedded MQTT broker, the deployed stub bundle in local " +
-    "Lambda-like processes and a gateway on 127.0.0.1 that speaks the Lambda Invoke API and turns plain " +
+    "Lambda-like environments (worker threads) and a gateway on 127.0.0.1 that speaks the Lambda Invoke API and turns plain " +
     "HTTP requests into the events of each front door.\n\nCtrl+C stops and prints a summary.",
   options: OPTIONS,
   groups: { [LOCAL]: "Options of serve --local", [STACK]: "Options of serve (a deployed stack)" },

@@ -131,10 +131,42 @@ export async function startBroker(options: LocalBrokerOptions = {}): Promise<Loc
  */
 function mqttStream(socket: WebSocket): Duplex {
   const stream = createWebSocketStream(socket);
-  stream._writev = (chunks, callback) => {
-    const bytes = Buffer.concat(chunks.map(({ chunk }) => chunk as Buffer));
+  let pending: Buffer[] = [];
+  let callbacks: Array<(error?: Error | null) => void> = [];
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    const bytes = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+    const done = callbacks;
+    pending = [];
+    callbacks = [];
     // The server's side of a connection is open from the start: no CONNECTING state to wait out.
-    socket.send(bytes, callback);
+    socket.send(bytes, (error) => {
+      for (const callback of done) callback(error);
+    });
+  };
+  const write = (chunks: Buffer[], callback: (error?: Error | null) => void): void => {
+    // What is written for this client in one turn of the event loop (packets routed from several
+    // publishers at once) leaves in one socket write: each write costs a system call and wakes the reader.
+    if (pending.length === 0) setImmediate(flush);
+    pending.push(...chunks);
+    callbacks.push(callback);
+  };
+  stream._writev = (chunks, callback) =>
+    write(
+      chunks.map(({ chunk }) => chunk as Buffer),
+      callback,
+    );
+  stream._write = (chunk: Buffer, _encoding, callback) => write([chunk], callback);
+  // A stream ended or destroyed right after a write (a CONNACK refusing the client) sends it first.
+  const final = stream._final.bind(stream);
+  const destroy = stream._destroy.bind(stream);
+  stream._final = (callback) => {
+    flush();
+    final(callback);
+  };
+  stream._destroy = (error, callback) => {
+    flush();
+    destroy(error, callback);
   };
   return stream;
 }

@@ -1,88 +1,32 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
-import { MAX_RESPONSE_PAYLOAD_BYTES } from "../../protocol/limits";
-import type {
-  HostStreamMessage,
-  InvokeMessage,
-  ReadyMessage,
-  ResultMessage,
-  StreamControlMessage,
-} from "./host-messages";
-import type { InvokeResult } from "./invoker";
-import { LogLines } from "../runtime/log-lines";
-import { type LambdaError, responseTooLargeError } from "../../core/lambda-error";
-import type { StreamConsumer } from "../../core/stream-channel";
-
-const MARKER_PREFIX = "\u001fpulumi-live:end:";
-const TAIL_BYTES = 4096;
-/** How long to wait for the end markers after a result before giving up on late log lines. */
-const MARKER_GRACE_MS = 1000;
-/** Lambda's limit for the init phase, which does not count against the function's timeout. */
-const INIT_TIMEOUT_MS = 10_000;
-
-/** What one environment process needs: its handler and its whole environment. */
-export interface EnvironmentProcessOptions {
-  name: string;
-  handlerFile: string;
-  handlerExport: string;
-  /** The complete process environment (nothing is inherited). */
-  env: Record<string, string>;
-  cwd: string;
-  timeoutSeconds: number;
-  memoryMB: number;
-  onLog?: (name: string, line: string) => void;
-}
-
-interface Active {
-  requestId: string;
-  started: number;
-  log: string;
-  markers: number;
-  result?: ResultMessage;
-  /** What timed out, when something did. */
-  timedOut?: "Init" | "Task";
-  timer: NodeJS.Timeout;
-  graceTimer?: NodeJS.Timeout;
-  tail: boolean;
-  /** Where a streaming handler's bytes go. */
-  stream?: StreamConsumer;
-  resolve(result: InvokeResult): void;
-}
+import { EnvironmentBase, type EnvironmentOptions } from "./environment-base";
+import type { HostMessage, ParentMessage } from "./host-messages";
 
 /**
- * One local Lambda execution environment: a `lambda-host` child process that runs one invocation at a
- * time. It is killed at an invocation's deadline, as Lambda does; a dead environment is never reused.
+ * One local Lambda execution environment as a `lambda-host` child process: for a function whose
+ * environment Node reads only when a process starts (see `environment-kind.ts`). It is killed at an
+ * invocation's deadline, as Lambda does; a dead environment is never reused.
  */
-export class EnvironmentProcess {
+export class EnvironmentProcess extends EnvironmentBase {
   readonly pid: number | undefined;
   private readonly child: ChildProcess;
   private readonly closed: Promise<void>;
-  private readonly lines = new LogLines();
-  private active: Active | undefined;
-  private dead = false;
-  private ready = false;
-  private onReady: (() => void) | undefined;
-  private exitDescription = "exit status 0";
 
-  constructor(private readonly options: EnvironmentProcessOptions) {
+  constructor(options: EnvironmentOptions) {
+    super(options);
     this.child = fork(join(__dirname, "lambda-host.js"), [options.handlerFile, options.handlerExport], {
       env: options.env,
       cwd: options.cwd,
       execArgv: [],
       stdio: ["ignore", "pipe", "pipe", "ipc"],
-      // Structured clone: a streamed chunk crosses as bytes, not as a JSON array of numbers.
+      // Structured clone: the event, results and streamed chunks cross as bytes, not JSON arrays.
       serialization: "advanced",
     });
     this.pid = this.child.pid;
-    this.child.stdout?.setEncoding("utf8").on("data", (chunk: string) => this.output(0, chunk));
-    this.child.stderr?.setEncoding("utf8").on("data", (chunk: string) => this.output(1, chunk));
-    this.child.on("message", (message: ResultMessage | ReadyMessage | HostStreamMessage) => {
-      if (message?.type === "stream-start" || message?.type === "stream-chunk") return this.onStream(message);
-      if (message?.type !== "ready") return this.onResult(message);
-      this.ready = true;
-      this.onReady?.();
-    });
+    this.child.stdout?.setEncoding("utf8").on("data", (chunk: string) => this.output("stdout", chunk));
+    this.child.stderr?.setEncoding("utf8").on("data", (chunk: string) => this.output("stderr", chunk));
+    this.child.on("message", (message: HostMessage) => this.received(message));
     this.child.on("exit", (code, signal) => {
       this.dead = true;
       this.exitDescription = signal
@@ -91,8 +35,7 @@ export class EnvironmentProcess {
     });
     this.closed = new Promise((resolve) => {
       const done = (): void => {
-        this.dead = true;
-        this.onClose();
+        this.ended();
         resolve();
       };
       this.child.once("close", done);
@@ -104,192 +47,21 @@ export class EnvironmentProcess {
     });
   }
 
-  /** False once the process has exited or reported a fatal error: the pool then starts another. */
-  get alive(): boolean {
-    return !this.dead;
-  }
-
-  /**
-   * Runs one invocation; the caller guarantees only one runs at a time. Never rejects. A streaming
-   * handler's bytes go to `stream` as it writes them.
-   */
-  invoke(payload: string, requestId: string, tail: boolean, stream?: StreamConsumer): Promise<InvokeResult> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => this.onTimeout("Init"), INIT_TIMEOUT_MS);
-      const active: Active = {
-        requestId,
-        started: performance.now(),
-        log: "",
-        markers: 0,
-        timer,
-        tail,
-        resolve,
-        ...(stream ? { stream } : {}),
-      };
-      this.active = active;
-      stream?.signal?.addEventListener(
-        "abort",
-        () => {
-          if (this.active === active) this.control({ type: "stream-cancel", requestId });
-        },
-        { once: true },
-      );
-      if (this.dead) return this.finish();
-      const start = (): void => {
-        this.onReady = undefined;
-        if (this.active !== active) return;
-        // The clock starts once init is over, as on Lambda.
-        const timeoutMs = this.options.timeoutSeconds * 1000;
-        clearTimeout(active.timer);
-        active.started = performance.now();
-        active.timer = setTimeout(() => this.onTimeout("Task"), timeoutMs);
-        const message: InvokeMessage = {
-          type: "invoke",
-          requestId,
-          payload,
-          deadline: Date.now() + timeoutMs,
-        };
-        this.child.send(message, (error) => {
-          if (error) this.child.kill("SIGKILL");
-        });
-      };
-      if (this.ready) start();
-      else this.onReady = start;
-    });
-  }
-
-  /** Stops the process at once (whatever it runs fails with an exit error) and waits for it. */
   kill(): Promise<void> {
-    if (!this.dead) this.child.kill("SIGKILL");
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
     return this.closed;
   }
 
-  private onResult(message: ResultMessage): void {
-    const active = this.active;
-    if (message?.type !== "result" || !active || active.requestId !== message.requestId || active.timedOut)
-      return;
-    active.result = message;
-    if (message.fatal) this.dead = true;
-    if (message.quiet || active.markers >= 2) return this.finish();
-    active.graceTimer = setTimeout(() => this.finish(), MARKER_GRACE_MS);
-  }
-
-  /** A streaming handler's start or bytes: handed on; the host hears they were taken once they were. */
-  private onStream(message: HostStreamMessage): void {
-    const active = this.active;
-    if (!active || active.requestId !== message.requestId || active.timedOut || !active.stream) return;
-    if (message.type === "stream-start") return active.stream.start(message.contentType);
-    const { data } = message;
-    const bytes = data.byteLength;
-    active.stream.write(Buffer.from(data.buffer, data.byteOffset, bytes)).then(
-      () => {
-        if (this.active === active) this.control({ type: "stream-ack", requestId: active.requestId, bytes });
-      },
-      () => {
-        if (this.active === active) this.control({ type: "stream-cancel", requestId: active.requestId });
-      },
-    );
-  }
-
-  private control(message: StreamControlMessage): void {
-    if (this.dead || !this.child.connected) return;
+  protected send(message: ParentMessage): void {
+    if (!this.child.connected) return;
     this.child.send(message, (error) => {
-      if (error) this.log(`${this.options.name}: could not reach its environment: ${error.message}`);
+      if (!error) return;
+      this.log(`${this.options.name}: could not reach its environment: ${error.message}`);
+      if (message.type === "invoke") this.child.kill("SIGKILL");
     });
   }
 
-  private onTimeout(what: "Init" | "Task"): void {
-    const active = this.active;
-    if (!active || active.result) return;
-    active.timedOut = what;
-    this.append(`${new Date().toISOString()} ${active.requestId} ${this.timeoutText(what)}`);
-    // Lambda freezes and discards a timed-out environment; the next invocation gets a fresh one.
+  protected stop(): void {
     this.child.kill("SIGKILL");
-  }
-
-  private onClose(): void {
-    for (const { line } of this.lines.flush()) this.line(line);
-    if (this.active) this.finish();
-  }
-
-  /** Splits output into lines (linear, each line capped), routes them and counts end markers. */
-  private output(stream: number, chunk: string): void {
-    for (const line of this.lines.push(stream === 0 ? "stdout" : "stderr", chunk)) this.line(line);
-  }
-
-  private line(line: string): void {
-    const at = line.indexOf(MARKER_PREFIX);
-    if (at < 0) return this.log(line);
-    if (at > 0) this.log(line.slice(0, at));
-    const active = this.active;
-    if (active && ++active.markers >= 2 && active.result) this.finish();
-  }
-
-  private log(line: string): void {
-    this.append(line);
-    this.options.onLog?.(this.options.name, line);
-  }
-
-  private append(line: string): void {
-    const active = this.active;
-    if (!active) return;
-    active.log += `${line}\n`;
-    // Only the tail is ever reported: keep memory bounded for chatty handlers.
-    if (active.log.length > 64 * 1024) active.log = active.log.slice(-16 * 1024);
-  }
-
-  private finish(): void {
-    const active = this.active;
-    if (!active) return;
-    this.active = undefined;
-    clearTimeout(active.timer);
-    clearTimeout(active.graceTimer);
-    const { requestId } = active;
-    const durationMs = performance.now() - active.started;
-    let error: LambdaError | undefined;
-    let payload: Buffer | undefined;
-    const result = active.result;
-    if (active.timedOut) {
-      const errorMessage = `RequestId: ${requestId} Error: ${this.timeoutText(active.timedOut)}`;
-      error = { errorType: "Sandbox.Timedout", errorMessage, trace: [] };
-    } else if (!result) {
-      error = {
-        errorType: "Runtime.ExitError",
-        errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${this.exitDescription}`,
-        trace: [],
-      };
-    } else if (!result.ok) {
-      error = result.error;
-    } else if ("streamed" in result) {
-      payload = Buffer.alloc(0);
-    } else {
-      payload = Buffer.from(result.payload);
-      if (payload.length > MAX_RESPONSE_PAYLOAD_BYTES) error = responseTooLargeError(payload.length);
-    }
-    const out: InvokeResult = {
-      payload: error ? Buffer.from(JSON.stringify(error)) : (payload as Buffer),
-      requestId,
-      durationMs,
-    };
-    if (result?.ok && "streamed" in result) out.streamed = true;
-    if (error) out.functionError = "Unhandled";
-    if (active.tail) out.logTail = this.tail(active, durationMs, result?.memoryMB);
-    active.resolve(out);
-  }
-
-  private timeoutText(what: "Init" | "Task"): string {
-    const seconds = what === "Init" ? INIT_TIMEOUT_MS / 1000 : this.options.timeoutSeconds;
-    return `${what} timed out after ${seconds.toFixed(2)} seconds`;
-  }
-
-  /** Lambda's log tail: START, the invocation's lines, END, REPORT; the last 4 KB of it. */
-  private tail(active: Active, durationMs: number, memoryMB: number | undefined): string {
-    const id = active.requestId;
-    const report =
-      `REPORT RequestId: ${id}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.ceil(durationMs)} ms\t` +
-      `Memory Size: ${this.options.memoryMB} MB\tMax Memory Used: ${memoryMB ?? 0} MB\t\n`;
-    const text = `START RequestId: ${id} Version: $LATEST\n${active.log}END RequestId: ${id}\n${report}`;
-    const bytes = Buffer.from(text);
-    return bytes.length <= TAIL_BYTES ? text : bytes.subarray(bytes.length - TAIL_BYTES).toString("utf8");
   }
 }

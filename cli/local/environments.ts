@@ -1,6 +1,10 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { url as inspectorUrl } from "node:inspector";
 import { dirname, basename, extname } from "node:path";
+import type { EnvironmentOptions, LocalEnvironment } from "./environment-base";
+import { environmentKind, type EnvironmentKind } from "./environment-kind";
 import { EnvironmentProcess } from "./environment-process";
+import { EnvironmentThread } from "./environment-thread";
 import type { InvokeOptions, InvokeResult, Invoker } from "./invoker";
 import { BufferedStream } from "./buffered-stream";
 
@@ -26,6 +30,12 @@ export interface LocalFunctionOptions {
   onLog?: (name: string, line: string) => void;
   /** The function streams its response: for the gateway, which then serves it as a stream. */
   streaming?: boolean;
+  /**
+   * How each environment is hosted: a worker thread of this process, or a process of its own.
+   * @default a thread, unless `environment` sets what Node reads only at a process's start or this process
+   * is being debugged (environment-kind.ts)
+   */
+  kind?: EnvironmentKind;
 }
 
 /** The temporary credentials a local function's environments see, in the shapes STS issues. */
@@ -38,8 +48,8 @@ export interface LocalCredentials {
 const UPPER_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /**
- * A function served locally the way Lambda serves it: one invocation at a time per environment
- * process, another environment for each concurrent invocation (up to `maxEnvironments`, then a FIFO
+ * A function served locally the way Lambda serves it: one invocation at a time per environment (a
+ * worker thread, or a process where a thread cannot be what Lambda's would), another environment for each concurrent invocation (up to `maxEnvironments`, then a FIFO
  * queue), warm environments reused, the timeout enforced by killing the environment, and crashed or
  * timed-out environments replaced.
  */
@@ -48,11 +58,13 @@ export class LocalFunction implements Invoker {
   readonly streaming: boolean;
   /** Random per function, so a test can check that the handler sees exactly these. */
   readonly credentials: LocalCredentials;
-  private readonly options: Required<Omit<LocalFunctionOptions, "onLog" | "streaming">> &
+  /** How its environments are hosted. */
+  readonly kind: EnvironmentKind;
+  private readonly options: Required<Omit<LocalFunctionOptions, "onLog" | "streaming" | "kind">> &
     Pick<LocalFunctionOptions, "onLog">;
-  private readonly idle: EnvironmentProcess[] = [];
-  private readonly all = new Set<EnvironmentProcess>();
-  private readonly waiting: Array<(environment: EnvironmentProcess | Error) => void> = [];
+  private readonly idle: LocalEnvironment[] = [];
+  private readonly all = new Set<LocalEnvironment>();
+  private readonly waiting: Array<(environment: LocalEnvironment | Error) => void> = [];
   private closing: Promise<void> | undefined;
 
   constructor(options: LocalFunctionOptions) {
@@ -66,6 +78,7 @@ export class LocalFunction implements Invoker {
     };
     this.name = options.name;
     this.streaming = options.streaming ?? false;
+    this.kind = options.kind ?? environmentKind(options.environment ?? {}, inspectorUrl() !== undefined);
     this.credentials = {
       accessKeyId: `ASIA${randomChars(16)}`,
       secretAccessKey: randomBytes(30).toString("base64"),
@@ -73,21 +86,19 @@ export class LocalFunction implements Invoker {
     };
   }
 
-  /** Environment processes currently running (busy or warm). */
+  /** Environments currently running (busy or warm). */
   get environmentCount(): number {
     return this.all.size;
   }
 
   async invoke(payload: Buffer, options: InvokeOptions): Promise<InvokeResult> {
     const requestId = options.requestId ?? randomUUID();
-    // Lambda passes `{}` to a handler invoked without a payload.
-    const event = payload.length === 0 ? "{}" : payload.toString("utf8");
     // A caller that takes no stream gets a streaming handler's bytes gathered, as Lambda's Invoke API.
     const buffered = options.stream ? undefined : new BufferedStream();
     const environment = await this.acquire();
     try {
       const result = await environment.invoke(
-        event,
+        payload,
         requestId,
         options.tail,
         options.stream ?? buffered?.consumer,
@@ -111,7 +122,7 @@ export class LocalFunction implements Invoker {
     return this.closing;
   }
 
-  private acquire(): Promise<EnvironmentProcess> {
+  private acquire(): Promise<LocalEnvironment> {
     if (this.closing) return Promise.reject(new Error(`Local function "${this.name}" is closed.`));
     // An idle environment may have died (an error thrown from a timer between invocations).
     for (let warm = this.idle.pop(); warm; warm = this.idle.pop()) {
@@ -126,7 +137,7 @@ export class LocalFunction implements Invoker {
     });
   }
 
-  private release(environment: EnvironmentProcess): void {
+  private release(environment: LocalEnvironment): void {
     if (this.closing) return;
     if (!environment.alive) {
       this.all.delete(environment);
@@ -137,9 +148,9 @@ export class LocalFunction implements Invoker {
     else if (environment.alive) this.idle.push(environment);
   }
 
-  private start(): EnvironmentProcess {
+  private start(): LocalEnvironment {
     const { name, handlerFile, handlerExport, memoryMB, timeoutSeconds, onLog } = this.options;
-    const environment = new EnvironmentProcess({
+    const options: EnvironmentOptions = {
       name,
       handlerFile,
       handlerExport,
@@ -147,8 +158,10 @@ export class LocalFunction implements Invoker {
       cwd: dirname(handlerFile),
       timeoutSeconds,
       memoryMB,
-      onLog,
-    });
+      ...(onLog ? { onLog } : {}),
+    };
+    const environment =
+      this.kind === "thread" ? new EnvironmentThread(options) : new EnvironmentProcess(options);
     this.all.add(environment);
     return environment;
   }

@@ -1,6 +1,6 @@
 import type { StreamConsumer } from "../../core/stream-channel";
 
-/** What the gateway calls: one local function, however it runs (a local Lambda-like process, a test fake). */
+/** What the gateway calls: one local function, however it runs (a local Lambda-like environment, a test fake). */
 export interface Invoker {
   /** Runs one invocation with a JSON event; resolves with the result bytes, never rejects for handler errors. */
   invoke(payload: Buffer, options: InvokeOptions): Promise<InvokeResult>;

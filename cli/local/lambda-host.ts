@@ -1,169 +1,33 @@
 /**
- * One local Lambda execution environment, run as a child process (`child_process.fork`). It loads the
- * handler once, like Lambda's init phase, then runs one invocation at a time on IPC messages. The parent
- * owns the deadline: it kills this process when an invocation times out.
+ * One local Lambda execution environment run as a child process (`child_process.fork`), for functions
+ * whose environment Node reads only when a process starts (see `environment-kind.ts`). The runtime is
+ * `host-runtime.ts`; this file is its channel: IPC, with end markers on the output pipes.
  *
  * argv: `<handlerFile> <handlerExport>`; the function's whole environment comes as the process env.
  */
-import { basename, extname } from "node:path";
-import { format } from "node:util";
-import {
-  endMarker,
-  type HostStreamMessage,
-  type InvokeMessage,
-  type ReadyMessage,
-  type ResultMessage,
-  type StreamControlMessage,
-} from "./host-messages";
-import type { LambdaError } from "../../core/lambda-error";
-import {
-  EventLoopWatch,
-  handlerError,
-  invokeHandler,
-  settle,
-  unhandledRejectionError,
-  type LambdaHandler,
-} from "../../core/lambda-runtime";
-import { handlerExport, isLambdaError, loadModule } from "../../core/lambda-loader";
-import { isStreamingHandler } from "../../core/awslambda";
-import { invokeStreamingHandler } from "../../core/lambda-streaming";
-import { ChannelSink } from "../../core/stream-channel";
-import type { InvocationContext } from "../../protocol/messages";
+import { endMarker, type ParentMessage, type ResultMessage } from "./host-messages";
+import { runHost } from "./host-runtime";
 
 const [handlerFile = "", exportPath = "handler"] = process.argv.slice(2);
-const env = process.env;
-let current: string | undefined;
 /** Whether the invocation running has written to stdout or stderr (through the process's streams). */
 let wrote = false;
 
-patchConsole();
 noteWrites();
-const loaded: Promise<LambdaHandler | LambdaError> = loadHandler();
-// The parent starts an invocation's clock only after init, as Lambda does.
-void loaded.then(() => process.send?.({ type: "ready" } satisfies ReadyMessage));
-const queue: InvokeMessage[] = [];
-let running = false;
-// The IPC channel keeps this process alive between invocations; during one, the loop may empty.
-const loop = process.channel ? new EventLoopWatch(process.channel) : undefined;
-
-/** The streamed invocation running, if any: the parent's acknowledgements and cancel go to it. */
-let streaming: { requestId: string; sink: ChannelSink; abort: AbortController } | undefined;
-
-process.on("message", (message: InvokeMessage | StreamControlMessage) => {
-  if (message?.type === "stream-ack" || message?.type === "stream-cancel") {
-    if (streaming?.requestId !== message.requestId) return;
-    if (message.type === "stream-ack") streaming.sink.ack(message.bytes);
-    else streaming.abort.abort();
-    return;
-  }
-  if (message?.type !== "invoke") return;
-  queue.push(message);
-  if (!running) void drain();
-});
 // The parent is gone: nothing can receive a result any more.
 process.on("disconnect", () => process.exit(0));
-process.on("uncaughtException", (error) => fatal(handlerError(error)));
-process.on("unhandledRejection", (reason) => fatal(unhandledRejectionError(reason)));
-
-async function drain(): Promise<void> {
-  running = true;
-  for (let next = queue.shift(); next; next = queue.shift()) {
-    const handler = await loaded;
-    current = next.requestId;
-    wrote = false;
-    const result: ResultMessage =
-      typeof handler === "function"
-        ? await invoke(handler, next)
-        : { type: "result", requestId: next.requestId, ok: false, error: handler };
-    current = undefined;
-    await send({ ...result, memoryMB: Math.round(process.memoryUsage.rss() / 1048576) });
-  }
-  running = false;
-}
-
-async function invoke(handler: LambdaHandler, message: InvokeMessage): Promise<ResultMessage> {
-  const { requestId } = message;
-  let event: unknown;
-  try {
-    event = JSON.parse(message.payload);
-  } catch (error) {
-    return { type: "result", requestId, ok: false, error: handlerError(error) };
-  }
-  if (isStreamingHandler(handler)) return invokeStreaming(handler, event, message);
-  loop?.start();
-  const completion = await invokeHandler(handler, event, contextData(message), {
-    deadline: message.deadline,
-    emptyEventLoop: loop?.emptyEventLoop,
-  });
-  loop?.end();
-  const settled = settle(completion);
-  return settled.ok
-    ? { type: "result", requestId, ok: true, payload: settled.json }
-    : { type: "result", requestId, ok: false, error: settled.error };
-}
-
-/**
- * A streaming handler: its bytes go to the parent as it writes them, each write waiting while the parent
- * holds a window's worth (the IPC channel stays referenced: the acknowledgements come on it).
- */
-async function invokeStreaming(
-  handler: LambdaHandler,
-  event: unknown,
-  message: InvokeMessage,
-): Promise<ResultMessage> {
-  const { requestId } = message;
-  const sink = new ChannelSink((part) => process.send?.({ ...part, requestId } satisfies HostStreamMessage));
-  const abort = new AbortController();
-  abort.signal.addEventListener("abort", () => sink.cancel(new Error("The caller went away.")));
-  streaming = { requestId, sink, abort };
-  const completion = await invokeStreamingHandler(handler, event, contextData(message), {
-    deadline: message.deadline,
-    sink,
-    signal: abort.signal,
-  });
-  streaming = undefined;
-  return completion.ok
-    ? { type: "result", requestId, ok: true, streamed: true }
-    : { type: "result", requestId, ok: false, error: handlerError(completion.error) };
-}
-
-/** What Lambda's runtime builds the context from: its environment and the invocation's headers. */
-function contextData(message: InvokeMessage): InvocationContext {
-  const name = env.AWS_LAMBDA_FUNCTION_NAME ?? "local";
-  const region = env.AWS_REGION ?? "us-east-1";
-  return {
-    awsRequestId: message.requestId,
-    functionName: name,
-    functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION ?? "$LATEST",
-    invokedFunctionArn: `arn:aws:lambda:${region}:000000000000:function:${name}`,
-    memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? "128",
-    logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME ?? `/aws/lambda/${name}`,
-    logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME ?? "",
-  };
-}
-
-/** Init: loads the module and finds the export; a failure is reported by every invocation. */
-async function loadHandler(): Promise<LambdaHandler | LambdaError> {
-  const handlerName = env._HANDLER ?? `${basename(handlerFile, extname(handlerFile))}.${exportPath}`;
-  try {
-    const loaded = handlerExport(await loadModule(handlerFile), exportPath, handlerName);
-    isStreamingHandler(loaded); // a malformed streaming mark fails init, as on Lambda
-    return loaded;
-  } catch (error) {
-    return isLambdaError(error) ? error : handlerError(error);
-  }
-}
-
-/** Lambda's runtime prefixes each console record with time, request id and level. */
-function patchConsole(): void {
-  const levels = { log: "INFO", info: "INFO", debug: "DEBUG", warn: "WARN", error: "ERROR" } as const;
-  for (const [method, level] of Object.entries(levels)) {
-    const stream = level === "WARN" || level === "ERROR" ? process.stderr : process.stdout;
-    (console as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-      stream.write(`${new Date().toISOString()}\t${current ?? "undefined"}\t${level}\t${format(...args)}\n`);
-    };
-  }
-}
+runHost(
+  {
+    post: (message) => process.send?.(message),
+    sendResult: send,
+    onMessage: (listener) => process.on("message", (message: ParentMessage) => listener(message)),
+    // The IPC channel keeps this process alive between invocations; during one, the loop may empty.
+    ...(process.channel ? { keepAlive: process.channel } : {}),
+    invocationStarts: () => (wrote = false),
+    memoryMB: () => Math.round(process.memoryUsage.rss() / 1048576),
+  },
+  handlerFile,
+  exportPath,
+);
 
 /** Notes when anything is written to stdout or stderr: the end markers are needed only then. */
 function noteWrites(): void {
@@ -194,15 +58,4 @@ function send(message: ResultMessage): Promise<void> {
       }),
     );
   });
-}
-
-/** An error outside any handler's promise: Lambda fails the invocation and resets the environment. */
-function fatal(error: LambdaError): void {
-  const requestId = current;
-  if (requestId === undefined) {
-    process.stderr.write(`${error.errorType}: ${error.errorMessage}\n`);
-    process.exit(1);
-  }
-  current = undefined;
-  void send({ type: "result", requestId, ok: false, error, fatal: true }).finally(() => process.exit(1));
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFile, readdir, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
@@ -100,21 +100,6 @@ export async function peakFrom(pid: number | "self"): Promise<(() => Promise<num
   await writeFile(`/proc/${pid}/clear_refs`, "5");
   const start = (await status(pid))!.VmRSS;
   return async () => ((await status(pid))?.VmHWM ?? 0) - start;
-}
-
-/** The local Lambda-like environment processes (children of this process) of one function. */
-export async function environmentPids(functionName: string): Promise<number[]> {
-  const children: number[] = [];
-  for (const task of await readdir(`/proc/${process.pid}/task`)) {
-    const text = await readFile(`/proc/${process.pid}/task/${task}/children`, "utf8").catch(() => "");
-    children.push(...text.split(/\s+/).filter(Boolean).map(Number));
-  }
-  const found: number[] = [];
-  for (const pid of children) {
-    const environ = await readFile(`/proc/${pid}/environ`, "utf8").catch(() => "");
-    if (environ.split("\0").includes(`AWS_LAMBDA_FUNCTION_NAME=${functionName}`)) found.push(pid);
-  }
-  return found;
 }
 
 /** V8's `gc()`, made reachable without starting Node with --expose-gc. */

@@ -3,11 +3,14 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalFunction, type LocalFunctionOptions } from "../../cli/local/environments";
+import type { EnvironmentKind } from "../../cli/local/environment-kind";
 
 const HANDLER = `
 const fs = require("node:fs");
 const path = require("node:path");
 let invocations = 0;
+// This environment's own: environments are threads of one process, so the pid cannot tell them apart.
+const environmentId = require("node:crypto").randomUUID();
 exports.handler = async (event, context) => {
   switch (event.action) {
     case "env":
@@ -37,9 +40,9 @@ exports.handler = async (event, context) => {
       return "logged";
     case "barrier": {
       // Both invocations must be running at once for either to finish: proof of two environments.
-      fs.writeFileSync(path.join(event.dir, String(process.pid)), "");
+      fs.writeFileSync(path.join(event.dir, environmentId), "");
       for (let i = 0; i < 500 && fs.readdirSync(event.dir).length < 2; i++) await new Promise((r) => setTimeout(r, 10));
-      return { pid: process.pid, seen: fs.readdirSync(event.dir).length };
+      return { environmentId, seen: fs.readdirSync(event.dir).length };
     }
     case "count":
       return { n: event.n, count: ++invocations };
@@ -77,125 +80,128 @@ function event(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value));
 }
 
-test("returns the handler's result and reuses the warm environment", async (t) => {
-  const fn = await localFunction(t);
-  const first = await fn.invoke(event({ hello: "world" }), { tail: false, requestId: "req-1" });
-  t.deepEqual(json(first.payload), { echo: { hello: "world" } });
-  t.is(first.requestId, "req-1");
-  t.is(first.functionError, undefined);
-  const empty = await fn.invoke(Buffer.alloc(0), { tail: false });
-  t.deepEqual(json(empty.payload), { echo: {} });
-  t.regex(empty.requestId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-  t.is(fn.environmentCount, 1);
-});
-
-test("the handler sees Lambda's variables, the generated credentials and its own environment", async (t) => {
-  const fn = await localFunction(t, { environment: { EXTRA: "yes" }, region: "eu-west-1" });
-  const result = await fn.invoke(event({ action: "env" }), { tail: false, requestId: "req-env" });
-  t.deepEqual(json(result.payload), {
-    token: fn.credentials.sessionToken,
-    keyId: fn.credentials.accessKeyId,
-    name: "api",
-    extra: "yes",
-    arn: "arn:aws:lambda:eu-west-1:000000000000:function:api",
-    logGroup: "/aws/lambda/api",
-    requestId: "req-env",
-    hasTime: true,
+// The same contract whichever way the environments are hosted.
+for (const kind of ["thread", "process"] satisfies EnvironmentKind[]) {
+  test(`${kind}: returns the handler's result and reuses the warm environment`, async (t) => {
+    const fn = await localFunction(t, { kind });
+    const first = await fn.invoke(event({ hello: "world" }), { tail: false, requestId: "req-1" });
+    t.deepEqual(json(first.payload), { echo: { hello: "world" } });
+    t.is(first.requestId, "req-1");
+    t.is(first.functionError, undefined);
+    const empty = await fn.invoke(Buffer.alloc(0), { tail: false });
+    t.deepEqual(json(empty.payload), { echo: {} });
+    t.regex(empty.requestId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    t.is(fn.environmentCount, 1);
   });
-  t.regex(fn.credentials.accessKeyId, /^ASIA[A-Z2-7]{16}$/);
-});
 
-test("a thrown error is an Unhandled function error in Lambda's shape", async (t) => {
-  const fn = await localFunction(t);
-  const result = await fn.invoke(event({ action: "throw" }), { tail: false });
-  t.is(result.functionError, "Unhandled");
-  const error = json(result.payload);
-  t.is(error.errorType, "ValidationError");
-  t.is(error.errorMessage, "bad input");
-  t.is(error.trace[0], "ValidationError: bad input");
-});
-
-test("a callback-style handler and a missing export behave as in Lambda", async (t) => {
-  const fn = await localFunction(t, { handlerExport: "callback" });
-  const result = await fn.invoke(event({ n: 1 }), { tail: false });
-  t.deepEqual(json(result.payload), { style: "callback", event: { n: 1 } });
-  const missing = await localFunction(t, { handlerExport: "nope" });
-  const failed = await missing.invoke(event({}), { tail: false });
-  t.is(failed.functionError, "Unhandled");
-  t.deepEqual(json(failed.payload), {
-    errorType: "Runtime.HandlerNotFound",
-    errorMessage: "index.nope is undefined or not exported",
-    trace: ["Runtime.HandlerNotFound: index.nope is undefined or not exported"],
+  test(`${kind}: the handler sees Lambda's variables, the generated credentials and its own environment`, async (t) => {
+    const fn = await localFunction(t, { kind, environment: { EXTRA: "yes" }, region: "eu-west-1" });
+    const result = await fn.invoke(event({ action: "env" }), { tail: false, requestId: "req-env" });
+    t.deepEqual(json(result.payload), {
+      token: fn.credentials.sessionToken,
+      keyId: fn.credentials.accessKeyId,
+      name: "api",
+      extra: "yes",
+      arn: "arn:aws:lambda:eu-west-1:000000000000:function:api",
+      logGroup: "/aws/lambda/api",
+      requestId: "req-env",
+      hasTime: true,
+    });
+    t.regex(fn.credentials.accessKeyId, /^ASIA[A-Z2-7]{16}$/);
   });
-});
 
-test("a timeout kills the environment with Sandbox.Timedout and the next call gets a fresh one", async (t) => {
-  const fn = await localFunction(t, { timeoutSeconds: 0.5 });
-  const result = await fn.invoke(event({ action: "hang" }), { tail: true, requestId: "req-slow" });
-  t.is(result.functionError, "Unhandled");
-  t.deepEqual(json(result.payload), {
-    errorType: "Sandbox.Timedout",
-    errorMessage: "RequestId: req-slow Error: Task timed out after 0.50 seconds",
-    trace: [],
+  test(`${kind}: a thrown error is an Unhandled function error in Lambda's shape`, async (t) => {
+    const fn = await localFunction(t, { kind });
+    const result = await fn.invoke(event({ action: "throw" }), { tail: false });
+    t.is(result.functionError, "Unhandled");
+    const error = json(result.payload);
+    t.is(error.errorType, "ValidationError");
+    t.is(error.errorMessage, "bad input");
+    t.is(error.trace[0], "ValidationError: bad input");
   });
-  t.regex(result.logTail ?? "", /req-slow Task timed out after 0\.50 seconds\nEND RequestId: req-slow\n/);
-  const next = await fn.invoke(event({ again: true }), { tail: false });
-  t.deepEqual(json(next.payload), { echo: { again: true } });
-});
 
-test("a crashed environment reports Runtime.ExitError and is replaced", async (t) => {
-  const fn = await localFunction(t);
-  const crashed = await fn.invoke(event({ action: "exit" }), { tail: false, requestId: "req-exit" });
-  t.deepEqual(json(crashed.payload), {
-    errorType: "Runtime.ExitError",
-    errorMessage: "RequestId: req-exit Error: Runtime exited with error: exit status 3",
-    trace: [],
+  test(`${kind}: a callback-style handler and a missing export behave as in Lambda`, async (t) => {
+    const fn = await localFunction(t, { kind, handlerExport: "callback" });
+    const result = await fn.invoke(event({ n: 1 }), { tail: false });
+    t.deepEqual(json(result.payload), { style: "callback", event: { n: 1 } });
+    const missing = await localFunction(t, { kind, handlerExport: "nope" });
+    const failed = await missing.invoke(event({}), { tail: false });
+    t.is(failed.functionError, "Unhandled");
+    t.deepEqual(json(failed.payload), {
+      errorType: "Runtime.HandlerNotFound",
+      errorMessage: "index.nope is undefined or not exported",
+      trace: ["Runtime.HandlerNotFound: index.nope is undefined or not exported"],
+    });
   });
-  const next = await fn.invoke(event({}), { tail: false });
-  t.deepEqual(json(next.payload), { echo: {} });
-  t.is(fn.environmentCount, 1);
-});
 
-test("two concurrent invocations run in two environments", async (t) => {
-  const fn = await localFunction(t);
-  const dir = await mkdtemp(join(tmpdir(), "pulumi-live-barrier-"));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const results = await Promise.all(
-    [1, 2].map(() => fn.invoke(event({ action: "barrier", dir }), { tail: false })),
-  );
-  const [a, b] = results.map((r) => json(r.payload));
-  t.is(a.seen, 2);
-  t.is(b.seen, 2);
-  t.not(a.pid, b.pid);
-  t.is(fn.environmentCount, 2);
-});
+  test(`${kind}: a timeout kills the environment with Sandbox.Timedout and the next call gets a fresh one`, async (t) => {
+    const fn = await localFunction(t, { kind, timeoutSeconds: 0.5 });
+    const result = await fn.invoke(event({ action: "hang" }), { tail: true, requestId: "req-slow" });
+    t.is(result.functionError, "Unhandled");
+    t.deepEqual(json(result.payload), {
+      errorType: "Sandbox.Timedout",
+      errorMessage: "RequestId: req-slow Error: Task timed out after 0.50 seconds",
+      trace: [],
+    });
+    t.regex(result.logTail ?? "", /req-slow Task timed out after 0\.50 seconds\nEND RequestId: req-slow\n/);
+    const next = await fn.invoke(event({ again: true }), { tail: false });
+    t.deepEqual(json(next.payload), { echo: { again: true } });
+  });
 
-test("over maxEnvironments, invocations wait in order for a free environment", async (t) => {
-  const fn = await localFunction(t, { maxEnvironments: 1 });
-  const calls = [1, 2, 3].map((n) => fn.invoke(event({ action: "count", n }), { tail: false }));
-  const results = await Promise.all(calls);
-  // One warm environment ran them one after another, in the order they arrived.
-  t.deepEqual(
-    results.map((r) => json(r.payload)),
-    [1, 2, 3].map((n) => ({ n, count: n })),
-  );
-  t.is(fn.environmentCount, 1);
-});
+  test(`${kind}: a crashed environment reports Runtime.ExitError and is replaced`, async (t) => {
+    const fn = await localFunction(t, { kind });
+    const crashed = await fn.invoke(event({ action: "exit" }), { tail: false, requestId: "req-exit" });
+    t.deepEqual(json(crashed.payload), {
+      errorType: "Runtime.ExitError",
+      errorMessage: "RequestId: req-exit Error: Runtime exited with error: exit status 3",
+      trace: [],
+    });
+    const next = await fn.invoke(event({}), { tail: false });
+    t.deepEqual(json(next.payload), { echo: {} });
+    t.is(fn.environmentCount, 1);
+  });
 
-test("the log tail holds the invocation's stdout and stderr between START and REPORT", async (t) => {
-  const lines: string[] = [];
-  const fn = await localFunction(t, { onLog: (name, line) => lines.push(`${name}: ${line}`) });
-  const result = await fn.invoke(event({ action: "log" }), { tail: true, requestId: "req-log" });
-  t.deepEqual(json(result.payload), "logged");
-  const tail = result.logTail ?? "";
-  t.true(tail.startsWith("START RequestId: req-log Version: $LATEST\n"), tail);
-  t.regex(tail, /\n\d{4}-\d\d-\d\dT[\d:.]+Z\treq-log\tINFO\thello 42\n/);
-  t.regex(tail, /\nraw stderr\n/);
-  t.regex(
-    tail,
-    /END RequestId: req-log\nREPORT RequestId: req-log\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB\t\n$/,
-  );
-  t.true(lines.includes("api: raw stderr"));
-  const without = await fn.invoke(event({ action: "log" }), { tail: false });
-  t.is(without.logTail, undefined);
-});
+  test(`${kind}: two concurrent invocations run in two environments`, async (t) => {
+    const fn = await localFunction(t, { kind });
+    const dir = await mkdtemp(join(tmpdir(), "pulumi-live-barrier-"));
+    t.teardown(() => rm(dir, { recursive: true, force: true }));
+    const results = await Promise.all(
+      [1, 2].map(() => fn.invoke(event({ action: "barrier", dir }), { tail: false })),
+    );
+    const [a, b] = results.map((r) => json(r.payload));
+    t.is(a.seen, 2);
+    t.is(b.seen, 2);
+    t.not(a.environmentId, b.environmentId);
+    t.is(fn.environmentCount, 2);
+  });
+
+  test(`${kind}: over maxEnvironments, invocations wait in order for a free environment`, async (t) => {
+    const fn = await localFunction(t, { kind, maxEnvironments: 1 });
+    const calls = [1, 2, 3].map((n) => fn.invoke(event({ action: "count", n }), { tail: false }));
+    const results = await Promise.all(calls);
+    // One warm environment ran them one after another, in the order they arrived.
+    t.deepEqual(
+      results.map((r) => json(r.payload)),
+      [1, 2, 3].map((n) => ({ n, count: n })),
+    );
+    t.is(fn.environmentCount, 1);
+  });
+
+  test(`${kind}: the log tail holds the invocation's stdout and stderr between START and REPORT`, async (t) => {
+    const lines: string[] = [];
+    const fn = await localFunction(t, { kind, onLog: (name, line) => lines.push(`${name}: ${line}`) });
+    const result = await fn.invoke(event({ action: "log" }), { tail: true, requestId: "req-log" });
+    t.deepEqual(json(result.payload), "logged");
+    const tail = result.logTail ?? "";
+    t.true(tail.startsWith("START RequestId: req-log Version: $LATEST\n"), tail);
+    t.regex(tail, /\n\d{4}-\d\d-\d\dT[\d:.]+Z\treq-log\tINFO\thello 42\n/);
+    t.regex(tail, /\nraw stderr\n/);
+    t.regex(
+      tail,
+      /END RequestId: req-log\nREPORT RequestId: req-log\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB\t\n$/,
+    );
+    t.true(lines.includes("api: raw stderr"));
+    const without = await fn.invoke(event({ action: "log" }), { tail: false });
+    t.is(without.logTail, undefined);
+  });
+}

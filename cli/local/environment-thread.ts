@@ -1,0 +1,63 @@
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import { EnvironmentBase, type EnvironmentOptions } from "./environment-base";
+import type { HostMessage, ParentMessage } from "./host-messages";
+
+/**
+ * One local Lambda execution environment as a worker thread of serve's process, running
+ * `lambda-thread-host`: its own `process.env`, module cache and heap (bounded by the function's memory
+ * size), the stub bundle loaded once (Lambda's init), invocations over its port. At an invocation's
+ * deadline it is terminated, as Lambda discards a timed-out environment; it is never reused after.
+ */
+export class EnvironmentThread extends EnvironmentBase {
+  private readonly worker: Worker;
+  private readonly closed: Promise<void>;
+  private exited = false;
+
+  constructor(options: EnvironmentOptions) {
+    super(options);
+    this.worker = new Worker(join(__dirname, "lambda-thread-host.js"), {
+      argv: [options.handlerFile, options.handlerExport],
+      // A copy of its own: what the environment sets is seen by nobody else, serve included.
+      env: options.env,
+      execArgv: [],
+      // Output is sent over the port in order with the results; these catch anything that is not.
+      stdout: true,
+      stderr: true,
+      name: `${options.name} environment`,
+      // The function's memory size bounds its JavaScript heap; over it V8 stops the thread and the
+      // invocation fails with Runtime.OutOfMemory, as on Lambda. Buffers and native memory are not bounded.
+      resourceLimits: { maxOldGenerationSizeMb: options.memoryMB },
+    });
+    this.worker.stdout.setEncoding("utf8").on("data", (chunk: string) => this.output("stdout", chunk));
+    this.worker.stderr.setEncoding("utf8").on("data", (chunk: string) => this.output("stderr", chunk));
+    this.worker.on("message", (message: HostMessage) => this.received(message));
+    this.worker.on("error", (error: Error & { code?: unknown }) => {
+      if (error.code === "ERR_WORKER_OUT_OF_MEMORY") this.outOfMemory = true;
+      else this.log(`${this.options.name}: its local environment failed: ${error.stack ?? error.message}`);
+    });
+    this.closed = new Promise((resolve) => {
+      this.worker.once("exit", (code) => {
+        this.exited = true;
+        this.exitDescription = `exit status ${code}`;
+        this.ended();
+        resolve();
+      });
+    });
+  }
+
+  kill(): Promise<void> {
+    if (!this.exited) this.stop();
+    return this.closed;
+  }
+
+  protected send(message: ParentMessage, transfer?: ArrayBuffer[]): void {
+    this.worker.postMessage(message, transfer);
+  }
+
+  protected stop(): void {
+    this.dead = true;
+    // Resolves with the exit, which "exit" reports; an error here has nowhere better to go.
+    this.worker.terminate().catch((error: Error) => this.log(`${this.options.name}: ${error.message}`));
+  }
+}

@@ -1,11 +1,13 @@
-import { statSync } from "node:fs";
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { watch, type FSWatcher } from "chokidar";
-import * as esbuild from "esbuild";
-import { ESM_REQUIRE_BANNER, moduleFormat } from "../../core/handler";
-import { localPackageNames, packageResolution } from "./package-resolution";
+import { moduleFormat } from "../../core/handler";
+import { errorFiles, formatBuildError } from "./build-messages";
+import { stamp } from "./file-stamp";
+import { graphFromMetafile } from "./module-graph";
+import { BundleContext } from "./bundle-context";
+import { ModuleVersions } from "./module-versions";
+import { SourceWatcher } from "./source-watcher";
 
 /** The outcome of one build of a function. */
 export type BuildResult =
@@ -13,7 +15,10 @@ export type BuildResult =
       ok: true;
       /** Increases with every build attempt of this builder. */
       version: number;
-      /** The bundle of this version, never overwritten by later builds. */
+      /**
+       * This version's file, never overwritten by later builds: its bundle, or (CommonJS in module mode)
+       * the entry that loads its modules unbundled (see module-version-loader).
+       */
       file: string;
       format: "cjs" | "esm";
       /** The handler's source file. */
@@ -21,6 +26,8 @@ export type BuildResult =
       durationMs: number;
       /** Absolute paths of the source files in the bundle (node_modules excluded). */
       inputs: string[];
+      /** In module mode, the source files this build compiled (the others' code was reused). */
+      compiled?: string[];
     }
   | {
       ok: false;
@@ -51,10 +58,13 @@ export interface FunctionBuilderOptions {
   onBuild?: (result: BuildResult) => void;
   /** Paths in error messages are relative to this folder. @default process.cwd() */
   cwd?: string;
+  /**
+   * Module mode: a CommonJS handler's versions load its modules unbundled, so a rebuild after an edit
+   * compiles only the changed files (see module-versions). ES module handlers are always bundled.
+   * @default true
+   */
+  modules?: boolean;
 }
-
-/** After a change event, when to look for a later change chokidar's 50 ms throttle may have hidden. */
-const TRAILING_CHECK_MS = 60;
 
 /**
  * How many written versions stay on disk: workers may still be loading a recent one. The newest good
@@ -72,9 +82,9 @@ export class FunctionBuilder {
   readonly format: "cjs" | "esm";
   private readonly options: FunctionBuilderOptions;
   private readonly cwd: string;
-  private context?: esbuild.BuildContext<{ metafile: true; write: false }>;
-  private watcher?: FSWatcher;
-  private watched = new Set<string>();
+  private context?: BundleContext;
+  /** The source files' watcher, when watching. */
+  private readonly sources?: SourceWatcher;
   private version = 0;
   private latest?: BuildResult;
   private running?: Promise<BuildResult>;
@@ -85,17 +95,26 @@ export class FunctionBuilder {
   private disposed?: Promise<void>;
   /** Files changed since the last build started. */
   private dirty = new Set<string>();
-  /** What each changed file looked like when a build last read it. */
-  private builtStamps = new Map<string, string>();
-  private trailingChecks = new Map<string, NodeJS.Timeout>();
-  /** Packages resolved from their importer's folder (see localPackageNames), and the folders scanned. */
-  private localPackages = new Set<string>();
-  private readonly scanned = new Map<string, string[]>();
+  /** Module mode's versions (CommonJS only), and whether the current graph can load unbundled. */
+  private readonly modules?: ModuleVersions;
+  private unbundled = false;
+  /** The source files of the last bundle build: a module-mode build keeps its graph, so these too. */
+  private graphInputs: string[] = [];
 
   constructor(options: FunctionBuilderOptions) {
     this.options = options;
     this.cwd = options.cwd ?? process.cwd();
     this.format = moduleFormat(options.entry);
+    if (options.watch) {
+      this.sources = new SourceWatcher({
+        name: options.name,
+        cwd: this.cwd,
+        onChange: (file) => this.changed(file),
+      });
+    }
+    if (this.format === "cjs" && options.modules !== false) {
+      this.modules = new ModuleVersions({ outDir: options.outDir, cwd: this.cwd, entry: options.entry });
+    }
   }
 
   /** Creates the esbuild context, builds once and, when watching, starts watching the inputs. */
@@ -104,40 +123,11 @@ export class FunctionBuilder {
     // Versions of an earlier run in this folder are stale: nothing runs them any more (the folder is
     // this builder's own, see FunctionBuilderOptions.outDir).
     await rm(this.options.outDir, { recursive: true, force: true });
-    this.localPackages = localPackageNames(
-      [path.dirname(this.options.entry)],
-      this.options.outDir,
-      this.scanned,
-    );
-    this.context = await this.createContext();
+    const { entry, outDir } = this.options;
+    this.context = new BundleContext({ entry, format: this.format, outDir, cwd: this.cwd });
     const first = await this.rebuild();
-    if (this.options.watch) await this.startWatching();
+    await this.sources?.start();
     return first;
-  }
-
-  private createContext(): Promise<esbuild.BuildContext<{ metafile: true; write: false }>> {
-    const ext = this.format === "esm" ? "mjs" : "cjs";
-    return esbuild.context({
-      entryPoints: [this.options.entry],
-      absWorkingDir: this.cwd,
-      bundle: true,
-      platform: "node",
-      target: "node20",
-      // Packages stay out of the bundle; those the build's folder would not find as the importer does
-      // resolve from the importer's folder (see packageResolution).
-      packages: "external",
-      plugins: [packageResolution(this.format, this.localPackages)],
-      format: this.format,
-      banner: this.format === "esm" ? { js: ESM_REQUIRE_BANNER } : undefined,
-      sourcemap: "inline",
-      sourcesContent: true,
-      metafile: true,
-      write: false,
-      logLevel: "silent",
-      // Source map paths are relative to the outfile's folder; this one sits at the same depth as the
-      // `<outDir>/<version>/` folders the bundle is written to, so those paths resolve from there too.
-      outfile: path.join(this.options.outDir, "current", `index.${ext}`),
-    });
   }
 
   /** Builds now; calls made while a build runs coalesce into one build after it. */
@@ -165,7 +155,7 @@ export class FunctionBuilder {
 
   /** The files being watched for changes (none when not watching or disposed). */
   watchedFiles(): string[] {
-    return this.watcher && !this.disposed ? [...this.watched].sort() : [];
+    return this.disposed ? [] : (this.sources?.files() ?? []);
   }
 
   /** The latest build: while it is broken, invocations must fail with its error. */
@@ -189,9 +179,9 @@ export class FunctionBuilder {
    */
   dispose(): Promise<void> {
     this.disposed ??= (async () => {
-      for (const check of this.trailingChecks.values()) clearTimeout(check);
+      const closing = this.sources?.close();
       await Promise.allSettled([this.running, this.queued]);
-      await Promise.allSettled([this.watcher?.close(), this.context?.dispose()]);
+      await Promise.allSettled([closing, this.context?.dispose()]);
       await rm(this.options.outDir, { recursive: true, force: true }).catch((removeError: unknown) =>
         console.error(`pulumi-live: removing the builds of "${this.options.name}" failed:`, removeError),
       );
@@ -204,37 +194,19 @@ export class FunctionBuilder {
     const entry = this.options.entry;
     const started = performance.now();
     const seen = [...this.dirty].map((file) => ({ file, stamp: stamp(file) }));
-    for (const { file, stamp: before } of seen) this.builtStamps.set(file, before);
+    for (const { file, stamp: before } of seen) this.sources?.built(file, before);
     this.dirty.clear();
     let result: BuildResult;
     try {
-      if (!this.context) throw new Error(`FunctionBuilder "${this.options.name}" was not started`);
-      let output = await this.context.rebuild();
-      // Sources in folders not seen before (a workspace package's, now bundled) may see packages of
-      // their own node_modules: a new context resolves those from there too.
-      for (let round = 0; round < 3; round++) {
-        const dirs = this.sourceInputs(output.metafile).map((input) => path.dirname(input));
-        const names = localPackageNames(dirs, this.options.outDir, this.scanned);
-        if ([...names].every((name) => this.localPackages.has(name))) break;
-        this.localPackages = new Set([...this.localPackages, ...names]);
-        await this.context.dispose();
-        this.context = await this.createContext();
-        output = await this.context.rebuild();
-      }
-      const code = output.outputFiles.find((file) => /\.(c|m)js$/.test(file.path));
-      if (!code) throw new Error(`esbuild produced no bundle for ${entry}`);
-      const file = path.join(this.options.outDir, String(version), path.basename(code.path));
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, code.contents);
-      const inputs = this.sourceInputs(output.metafile);
+      const made = await this.make(version, new Set(seen.map(({ file }) => file)));
       const durationMs = performance.now() - started;
-      result = { ok: true, version, file, format: this.format, entry, durationMs, inputs };
+      result = { ok: true, version, format: this.format, entry, durationMs, ...made };
     } catch (error) {
       const durationMs = performance.now() - started;
       result = { ok: false, version, entry, error: await formatBuildError(error), durationMs };
     }
     this.latest = result;
-    this.updateWatched(result, errorFiles(result, this.cwd));
+    this.updateWatched(result, result.ok ? [] : errorFiles(result.error, this.cwd));
     // A write seen mid-way (truncated, then filled) may have been built half-written while chokidar
     // drops the second event of the pair as a duplicate: build again when the file has moved on since.
     const moved = seen.filter(({ file, stamp: before }) => stamp(file) !== before).map(({ file }) => file);
@@ -254,62 +226,59 @@ export class FunctionBuilder {
     return result;
   }
 
-  /** Absolute paths of the source files in a build (node_modules excluded). */
-  private sourceInputs(metafile: esbuild.Metafile): string[] {
-    return Object.keys(metafile.inputs)
-      .filter((input) => !/^[a-z-]+:/i.test(input) || path.isAbsolute(input))
-      .map((input) => path.resolve(this.cwd, input))
-      .filter((input) => !input.split(path.sep).includes("node_modules"));
+  /**
+   * Version `version`'s file: in module mode, the changed files compiled alone against the known graph;
+   * a bundle build when there is no graph yet or the changed files' imports (or the files) changed.
+   */
+  private async make(
+    version: number,
+    changed: Set<string>,
+  ): Promise<{ file: string; inputs: string[]; compiled?: string[] }> {
+    let compiled: string[] = [];
+    if (this.modules && this.unbundled) {
+      const update = await this.modules.update(changed, false);
+      if (!update.refresh) {
+        return {
+          file: await this.modules.publish(version),
+          inputs: this.graphInputs,
+          compiled: update.compiled,
+        };
+      }
+      compiled = update.compiled;
+    }
+    if (!this.context) throw new Error(`FunctionBuilder "${this.options.name}" was not started`);
+    const output = await this.context.rebuild();
+    const inputs = this.context.sourceInputs(output.metafile);
+    this.graphInputs = inputs;
+    const graph = this.modules ? graphFromMetafile(output.metafile, this.cwd) : undefined;
+    this.unbundled = graph !== undefined && "graph" in graph;
+    if (this.modules && graph && "graph" in graph) {
+      this.modules.setGraph(graph.graph);
+      for (const file of compiled) changed.delete(file);
+      const update = await this.modules.update(changed, true);
+      compiled = [...new Set([...compiled, ...update.compiled])].filter((file) => graph.graph.has(file));
+      return { file: await this.modules.publish(version), inputs, compiled };
+    }
+    const code = output.outputFiles.find((file) => /\.(c|m)js$/.test(file.path));
+    if (!code) throw new Error(`esbuild produced no bundle for ${this.options.entry}`);
+    const file = path.join(this.options.outDir, String(version), path.basename(code.path));
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, code.contents);
+    return { file, inputs };
   }
 
   private changed(file: string): void {
+    if (this.disposed) return;
     this.dirty.add(file);
     // rebuild() never rejects: failures become ok:false results.
     void this.rebuild();
   }
 
-  /** Rebuilds if `file` differs, a little later, from what the last build read of it. */
-  private lookAgain(file: string): void {
-    clearTimeout(this.trailingChecks.get(file));
-    const check = setTimeout(() => {
-      this.trailingChecks.delete(file);
-      if (!this.disposed && stamp(file) !== this.builtStamps.get(file)) this.changed(file);
-    }, TRAILING_CHECK_MS);
-    this.trailingChecks.set(file, check.unref());
-  }
-
-  private async startWatching(): Promise<void> {
-    const watcher = watch([...this.watched], { ignoreInitial: true });
-    this.watcher = watcher;
-    const changed = (changedFile: string): void => {
-      if (this.disposed) return;
-      const file = path.resolve(this.cwd, changedFile);
-      this.changed(file);
-      // chokidar drops a file's further changes for 50 ms after one: look again once that is over.
-      this.lookAgain(file);
-    };
-    watcher.on("change", changed).on("add", changed).on("unlink", changed);
-    watcher.on("error", (watchError) =>
-      console.error(`pulumi-live: watching "${this.options.name}" failed:`, watchError),
-    );
-    await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
-  }
-
-  /** Follows the bundle's inputs; a broken build keeps watching what it had, plus the files it names. */
+  /** Follows the build's inputs; a broken build keeps watching what it had, plus the files it names. */
   private updateWatched(result: BuildResult, named: string[]): void {
-    const next = result.ok ? new Set(result.inputs) : new Set([...this.watched, ...named, result.entry]);
-    if (!this.options.watch) return;
-    const added = [...next].filter((file) => !this.watched.has(file));
-    const removed = [...this.watched].filter((file) => !next.has(file));
-    this.watched = next;
-    if (!this.watcher || this.disposed) return;
-    if (added.length > 0) this.watcher.add(added);
-    // chokidar sets up a watch asynchronously: an edit made meanwhile is caught by looking again.
-    for (const file of added) {
-      this.builtStamps.set(file, stamp(file));
-      this.lookAgain(file);
-    }
-    if (removed.length > 0) this.watcher.unwatch(removed);
+    if (!this.sources) return;
+    const watched = this.sources.following();
+    this.sources.follow(result.ok ? new Set(result.inputs) : new Set([...watched, ...named, result.entry]));
   }
 
   private async pruneVersions(newest: number): Promise<void> {
@@ -324,25 +293,4 @@ export class FunctionBuilder {
       console.error(`pulumi-live: removing old builds of "${this.options.name}" failed:`, pruneError);
     }
   }
-}
-
-/** Size and modification time, to tell whether a file changed; "" when it is gone. */
-function stamp(file: string): string {
-  const stats = statSync(file, { throwIfNoEntry: false });
-  return stats ? `${stats.size}:${stats.mtimeMs}` : "";
-}
-
-/** The files named by a failed build's messages: watching them lets fixing them trigger a rebuild. */
-function errorFiles(result: BuildResult, cwd: string): string[] {
-  if (result.ok) return [];
-  return [...result.error.matchAll(/^ {4}(\S.*?):\d+:\d+:$/gm)].map((match) => path.resolve(cwd, match[1]));
-}
-
-async function formatBuildError(error: unknown): Promise<string> {
-  const messages = (error as { errors?: esbuild.Message[] } | undefined)?.errors;
-  if (!Array.isArray(messages) || messages.length === 0) {
-    return error instanceof Error ? error.message : String(error);
-  }
-  const formatted = await esbuild.formatMessages(messages, { kind: "error", color: false });
-  return formatted.join("").trimEnd();
 }

@@ -3,8 +3,9 @@
  * rebuilds (what the goal measures), and where it moved — serve's own process (its anonymous memory:
  * V8's heaps and malloc's arenas, every thread's) against esbuild's service (a Go process), and the main
  * thread's V8 heap reserved — at the lowest and the highest sample. Measured on the idle VM the fall comes
- * from serve's anonymous memory, with the V8 heap reserved and the heap after a collection flat: malloc
- * handing back memory freed by ended worker threads (see the README), which this split shows run by run.
+ * from serve's anonymous memory, with the main V8 heap reserved and the heap after a collection flat: a
+ * worker isolate's young generation shrinking after the warm-up burst, and malloc's arenas trimming what
+ * ended worker threads freed (see the README's Memory note), which this split shows run by run.
  */
 import type { ProcessMemory } from "./memory";
 import type { HostMessage } from "./serve-messages";

@@ -17,7 +17,9 @@ export class PortClosedError extends Error {
  * and serve's embedded broker). What one tick writes (an MQTT writer corks each packet) crosses as one
  * message, copied once into a buffer of its own that is moved, not cloned: the writer's buffers stay
  * its own (mqtt.js keeps a QoS 1 payload to resend; aedes shares one payload among its subscribers).
- * Like a socket, there is no flow control: the reader's side buffers what comes.
+ * Like a socket, there is no flow control: the reader's side buffers what comes. Ending or destroying
+ * it ends the peer's stream; destroying it with an error, or the peer's thread ending, fails the peer's
+ * with a {@link PortClosedError}.
  * `what` names the peer for the error of a link that breaks ("serve's broker", "a stub's thread").
  */
 export function portStream(port: MessagePort, what: string): Duplex {
@@ -34,10 +36,11 @@ export function portStream(port: MessagePort, what: string): Duplex {
     }
     port.postMessage(bytes, [bytes.buffer]);
   };
-  const close = (): void => {
+  /** An end tells the peer so; a destroy with an error cuts the link, as a socket's reset. */
+  const close = (error?: Error | null): void => {
     if (ended) return;
     ended = true;
-    port.postMessage(END);
+    if (!error) port.postMessage(END);
     port.close();
   };
   const stream = new Duplex({
@@ -57,7 +60,7 @@ export function portStream(port: MessagePort, what: string): Duplex {
       callback();
     },
     destroy: (error, callback) => {
-      close();
+      close(error);
       callback(error);
     },
   });

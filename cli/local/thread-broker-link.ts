@@ -22,7 +22,8 @@ export interface InProcessBroker {
 }
 
 /** What the stub names in its errors when the link fails. */
-export const THREAD_LINK_TARGET = "the embedded MQTT broker in serve's process (over the environment thread's port)";
+export const THREAD_LINK_TARGET =
+  "the embedded MQTT broker in serve's process (over the environment thread's port)";
 
 /** In the environment thread, before the stub bundle loads: its MQTT connections go over `parent`. */
 export function installThreadBrokerLink(parent: MessagePort): void {

@@ -169,7 +169,10 @@ test("a broken port ends the environment's invocation with the stub's clear erro
   t.is(functionError, "Unhandled");
   t.is(json.errorType, "PulumiLive.NoConnection");
   t.true(json.errorMessage.includes(`Could not connect to ${THREAD_LINK_TARGET} within`), json.errorMessage);
-  t.regex(json.errorMessage, /serve's end of the link to its broker closed without ending the MQTT connection/);
+  t.regex(
+    json.errorMessage,
+    /serve's end of the link to its broker closed without ending the MQTT connection/,
+  );
   t.true(cuts >= 1);
   t.is(w.sockets(), 0);
 });

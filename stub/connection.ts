@@ -9,6 +9,7 @@ import {
   sleep,
   type PresenceMessage,
 } from "../protocol";
+import { installedStubTransport, type StubTransport } from "../protocol/stub-transport";
 import type { Reply } from "./exchange-state";
 import { RelayError } from "./relay-error";
 import { mqttWebSocketStream } from "./websocket-stream";
@@ -96,6 +97,8 @@ export class Connection {
   private readonly now: () => number;
   private readonly staleAfterMs: number;
   private readonly pacer = new Pacer();
+  /** serve --local's environment threads install one (see `StubTransport`); deployed Lambda never does. */
+  private readonly transport: StubTransport | undefined = installedStubTransport();
 
   constructor(private readonly options: ConnectionOptions) {
     this.reassembler = new Reassembler(options.key);
@@ -144,7 +147,7 @@ export class Connection {
         () => {
           const reason = this.lastError ? `: ${this.lastError.message}` : "";
           const message =
-            `Could not connect to ${this.options.target} within ${timeoutMs} ms${reason}. Check that the ` +
+            `Could not connect to ${this.transport?.target ?? this.options.target} within ${timeoutMs} ms${reason}. Check that the ` +
             "function can reach it and that its role may connect, or redeploy it with `pulumi up`.";
           reject(new RelayError("NoConnection", message));
         },
@@ -210,6 +213,7 @@ export class Connection {
   }
 
   private openStream(): IStream {
+    if (this.transport) return this.transport.open();
     const socket = new WebSocket(this.options.url(), ["mqtt"]);
     const stream = mqttWebSocketStream(socket);
     socket.on("close", () => stream.destroy());

@@ -197,6 +197,8 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
         region,
         maxEnvironments: options.maxEnvironments,
         streaming: fn.streaming ?? false,
+        // The stubs in thread environments reach the embedded broker over their thread's port.
+        ...("handle" in broker ? { broker } : {}),
         environment: {
           ...fn.environment,
           ...options.env,

@@ -30,6 +30,8 @@ export interface LocalBrokerOptions {
   prefix?: string;
   /** Largest retained message kept (bytes); larger ones are refused. @default 16 KB */
   maxRetainedBytes?: number;
+  /** Told of each client that connects over WebSocket (in-process clients use none: tests check it). */
+  onWebSocket?: () => void;
 }
 
 /** The user name local mode's clients connect with. */
@@ -87,6 +89,7 @@ export async function startBroker(options: LocalBrokerOptions = {}): Promise<Loc
     verifyClient: (info: { origin?: string }) => !info.origin,
   });
   wss.on("connection", (socket, request) => {
+    options.onWebSocket?.();
     const stream = mqttStream(socket);
     // A client vanishing mid-write surfaces here; aedes sees the close and publishes the last will.
     stream.on("error", () => socket.terminate());

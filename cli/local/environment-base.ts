@@ -5,6 +5,7 @@ import type { InvokeResult } from "./invoker";
 import { LogLines } from "../runtime/log-lines";
 import { type LambdaError, outOfMemoryError, responseTooLargeError } from "../../core/lambda-error";
 import type { StreamConsumer } from "../../core/stream-channel";
+import type { InProcessBroker } from "./thread-broker-link";
 
 const MARKER_PREFIX = "\u001fpulumi-live:end:";
 const TAIL_BYTES = 4096;
@@ -24,6 +25,8 @@ export interface EnvironmentOptions {
   timeoutSeconds: number;
   memoryMB: number;
   onLog?: (name: string, line: string) => void;
+  /** serve's embedded broker: a thread's stub reaches it over the thread's port (a process's cannot). */
+  broker?: InProcessBroker;
 }
 
 /** One local Lambda execution environment, however it is hosted: what `LocalFunction` drives. */

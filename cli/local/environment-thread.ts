@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { EnvironmentBase, type EnvironmentOptions } from "./environment-base";
 import type { HostMessage, ParentMessage } from "./host-messages";
+import { acceptBrokerLink, isBrokerLink, type BrokerLinkMessage } from "./thread-broker-link";
 
 /**
  * One local Lambda execution environment as a worker thread of serve's process, running
@@ -18,6 +19,8 @@ export class EnvironmentThread extends EnvironmentBase {
     super(options);
     this.worker = new Worker(join(__dirname, "lambda-thread-host.js"), {
       argv: [options.handlerFile, options.handlerExport],
+      // The stub then reaches the embedded broker over this thread's port, not a loopback WebSocket.
+      workerData: { brokerLink: options.broker !== undefined },
       // A copy of its own: what the environment sets is seen by nobody else, serve included.
       env: options.env,
       execArgv: [],
@@ -31,7 +34,10 @@ export class EnvironmentThread extends EnvironmentBase {
     });
     this.worker.stdout.setEncoding("utf8").on("data", (chunk: string) => this.output("stdout", chunk));
     this.worker.stderr.setEncoding("utf8").on("data", (chunk: string) => this.output("stderr", chunk));
-    this.worker.on("message", (message: HostMessage) => this.received(message));
+    this.worker.on("message", (message: HostMessage | BrokerLinkMessage) => {
+      if (isBrokerLink(message)) acceptBrokerLink(message, options.broker);
+      else this.received(message);
+    });
     this.worker.on("error", (error: Error & { code?: unknown }) => {
       if (error.code === "ERR_WORKER_OUT_OF_MEMORY") this.outOfMemory = true;
       else this.log(`${this.options.name}: its local environment failed: ${error.stack ?? error.message}`);

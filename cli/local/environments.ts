@@ -7,6 +7,7 @@ import { EnvironmentProcess } from "./environment-process";
 import { EnvironmentThread } from "./environment-thread";
 import type { InvokeOptions, InvokeResult, Invoker } from "./invoker";
 import { BufferedStream } from "./buffered-stream";
+import type { InProcessBroker } from "./thread-broker-link";
 
 /** One locally served function. */
 export interface LocalFunctionOptions {
@@ -36,6 +37,11 @@ export interface LocalFunctionOptions {
    * is being debugged (environment-kind.ts)
    */
   kind?: EnvironmentKind;
+  /**
+   * The embedded broker of this process, when the function is the stub: each thread environment's stub
+   * then reaches it over the thread's port instead of its WebSocket URL (processes keep the URL).
+   */
+  broker?: InProcessBroker;
 }
 
 /** The temporary credentials a local function's environments see, in the shapes STS issues. */
@@ -60,8 +66,8 @@ export class LocalFunction implements Invoker {
   readonly credentials: LocalCredentials;
   /** How its environments are hosted. */
   readonly kind: EnvironmentKind;
-  private readonly options: Required<Omit<LocalFunctionOptions, "onLog" | "streaming" | "kind">> &
-    Pick<LocalFunctionOptions, "onLog">;
+  private readonly options: Required<Omit<LocalFunctionOptions, "onLog" | "streaming" | "kind" | "broker">> &
+    Pick<LocalFunctionOptions, "onLog" | "broker">;
   private readonly idle: LocalEnvironment[] = [];
   private readonly all = new Set<LocalEnvironment>();
   private readonly waiting: Array<(environment: LocalEnvironment | Error) => void> = [];
@@ -149,7 +155,7 @@ export class LocalFunction implements Invoker {
   }
 
   private start(): LocalEnvironment {
-    const { name, handlerFile, handlerExport, memoryMB, timeoutSeconds, onLog } = this.options;
+    const { name, handlerFile, handlerExport, memoryMB, timeoutSeconds, onLog, broker } = this.options;
     const options: EnvironmentOptions = {
       name,
       handlerFile,
@@ -159,6 +165,7 @@ export class LocalFunction implements Invoker {
       timeoutSeconds,
       memoryMB,
       ...(onLog ? { onLog } : {}),
+      ...(broker ? { broker } : {}),
     };
     const environment =
       this.kind === "thread" ? new EnvironmentThread(options) : new EnvironmentProcess(options);

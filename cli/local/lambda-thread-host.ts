@@ -5,11 +5,14 @@
  * of the invocation that wrote it (no end markers needed).
  *
  * argv: `<handlerFile> <handlerExport>`; the function's whole environment is the thread's `process.env`.
+ * workerData `{ brokerLink: true }`: the stub's MQTT connections go to serve's embedded broker over the
+ * port (`thread-broker-link.ts`), installed before the stub bundle loads and connects.
  */
 import { getHeapStatistics } from "node:v8";
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import type { HostMessage, ParentMessage } from "./host-messages";
 import { runHost } from "./host-runtime";
+import { installThreadBrokerLink } from "./thread-broker-link";
 
 const port = parentPort;
 if (!port) throw new Error("lambda-thread-host.js must run in a worker thread started by EnvironmentThread");
@@ -17,6 +20,7 @@ const post = (message: HostMessage, transfer?: ArrayBuffer[]): void => port.post
 const [handlerFile = "", exportPath = "handler"] = process.argv.slice(2);
 
 captureOutput();
+if ((workerData as { brokerLink?: boolean } | null)?.brokerLink) installThreadBrokerLink(port);
 runHost(
   {
     post,

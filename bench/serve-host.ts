@@ -54,8 +54,8 @@ async function main(): Promise<void> {
   process.on("message", (command: HostCommand) => {
     if (command.type === "memory") {
       if (command.gc) (globalThis as { gc?: () => void }).gc?.();
-      const { heapUsed, rss } = process.memoryUsage();
-      send({ type: "memory", heapUsed, rss, keptAnswers: server.session.remembered.answerBytes });
+      const { heapUsed, rss, heapTotal } = process.memoryUsage();
+      send({ type: "memory", heapUsed, rss, heapTotal, keptAnswers: server.session.remembered.answerBytes });
       return;
     }
     plain.close();

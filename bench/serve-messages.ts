@@ -14,7 +14,14 @@ export type HostMessage =
   | { type: "ready"; gateway: string; plain: string }
   | { type: "build"; ok: boolean; at: number; durationMs: number }
   /** `keptAnswers`: bytes of answers the session keeps to answer duplicates (exactly-once). */
-  | { type: "memory"; heapUsed: number; rss: number; keptAnswers: number }
+  | {
+      type: "memory";
+      heapUsed: number;
+      rss: number;
+      keptAnswers: number;
+      /** The main thread's V8 heap reserved (`process.memoryUsage().heapTotal`); workers' heaps are not in it. */
+      heapTotal: number;
+    }
   | { type: "failed"; error: string };
 
 /** Epoch ms with sub-millisecond resolution, comparable between processes of one machine. */

@@ -11,7 +11,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { concurrent, KeepAliveClient, sequential } from "./http-client";
-import { treeRss } from "./memory";
+import { treeMemory, treeRss } from "./memory";
+import { partsOf, rebuildMemoryRow, type MemorySample } from "./serve-memory";
 import { treeCpuMs } from "./serve-cpu";
 import { handlerSource, MODULES, writeProject } from "./project";
 import { now, type HostCommand, type HostConfig, type HostMessage } from "./serve-messages";
@@ -73,13 +74,14 @@ class Host {
   }
 
   /** Heap of the serve process (after a full collection when `gc`) and RSS of it and its children. */
-  async memory(gc: boolean): Promise<{ heapUsed: number; rss: number; keptAnswers: number }> {
+  async memory(gc: boolean): Promise<MemorySample> {
     const reply = new Promise<Extract<HostMessage, { type: "memory" }>>(
       (resolve) => (this.memoryReply = resolve),
     );
     this.child.send({ type: "memory", gc } satisfies HostCommand);
-    const { heapUsed, keptAnswers } = await reply;
-    return { heapUsed, keptAnswers, rss: treeRss(this.child.pid!) };
+    const serve = await reply;
+    const processes = treeMemory(this.child.pid!);
+    return { ...serve, processes, rss: processes.reduce((sum, p) => sum + p.rss, 0) };
   }
 
   async close(): Promise<void> {
@@ -147,7 +149,7 @@ export async function benchServe(options: ServeBenchOptions): Promise<Row[]> {
     const toServed: number[] = [];
     // Edits made right after the previous one was served (churn for the memory rows): timed apart.
     const backToBack: number[] = [];
-    const rss: number[] = [];
+    const rss: ReturnType<typeof partsOf>[] = [];
     const heap = new Map<number, number>();
     let rebuiltAgain = 0;
     try {
@@ -176,7 +178,7 @@ export async function benchServe(options: ServeBenchOptions): Promise<Row[]> {
         // The heap is read after a full collection: only at 100 (before that RSS sample, the baseline) and
         // at the end (after the last), so that the collections forced here do not flatten RSS between.
         if (edit === 100) heap.set(edit, (await host.memory(true)).heapUsed);
-        if (edit % 10 === 0 && edit >= 100) rss.push((await host.memory(false)).rss);
+        if (edit % 10 === 0 && edit >= 100) rss.push(partsOf(edit, await host.memory(false)));
         if (edit === options.rebuilds) heap.set(edit, (await host.memory(true)).heapUsed);
       }
     } finally {
@@ -207,20 +209,9 @@ export async function benchServe(options: ServeBenchOptions): Promise<Row[]> {
       load: load(),
     });
     if (rss.length > 0) {
-      const at100 = rss[0];
-      const { low, high } = spread(rss, at100);
-      const heap100 = heap.get(100) ?? NaN;
-      const heapEnd = heap.get(options.rebuilds) ?? NaN;
-      rows.push({
-        figure: `serve's memory over ${options.rebuilds} rebuilds, an invocation after each: RSS of serve and its children, 100 → ${options.rebuilds} (lowest / highest against 100); heap after a collection`,
-        value: `${signed(low)} / ${signed(high)}; heap ${mb(heap100)} → ${mb(heapEnd)}`,
-        baseline: `RSS at 100 rebuilds ${mb(at100)}`,
-        ratio: (Math.max(...rss) / at100).toFixed(2),
-        goal: "within ± 20 MB of 100, peak included; heap flat",
-        met: low >= -20 * 1048576 && high <= 20 * 1048576 && heapEnd - heap100 <= 5 * 1048576,
-        data: { rssAt100: at100, rssLow: low, rssHigh: high, heapAt100: heap100, heapAtEnd: heapEnd },
-        load: load(),
-      });
+      rows.push(
+        rebuildMemoryRow(options.rebuilds, rss, heap.get(100) ?? NaN, heap.get(options.rebuilds) ?? NaN),
+      );
     }
 
     // 16 concurrent clients: the gateway's throughput, and memory over 10,000 invocations.

@@ -4,6 +4,9 @@ import { EnvironmentBase, type EnvironmentOptions } from "./environment-base";
 import type { HostMessage, ParentMessage } from "./host-messages";
 import { acceptBrokerLink, isBrokerLink, type BrokerLinkMessage } from "./thread-broker-link";
 
+/** Young generation of an environment thread, in MB (measured with `npm run bench -- --only serve`). */
+const YOUNG_GENERATION_MB = 6;
+
 /**
  * One local Lambda execution environment as a worker thread of serve's process, running
  * `lambda-thread-host`: its own `process.env`, module cache and heap (bounded by the function's memory
@@ -30,7 +33,13 @@ export class EnvironmentThread extends EnvironmentBase {
       name: `${options.name} environment`,
       // The function's memory size bounds its JavaScript heap; over it V8 stops the thread and the
       // invocation fails with Runtime.OutOfMemory, as on Lambda. Buffers and native memory are not bounded.
-      resourceLimits: { maxOldGenerationSizeMb: options.memoryMB },
+      // The young generation is kept small: these threads run only the stub, whose short-lived objects are
+      // small (a large payload goes to V8's large-object space), and V8's default let each long-lived
+      // environment grow it to 2 x 16 MB in a burst and keep it for a while (README, "Memory").
+      resourceLimits: {
+        maxOldGenerationSizeMb: options.memoryMB,
+        maxYoungGenerationSizeMb: YOUNG_GENERATION_MB,
+      },
     });
     this.worker.stdout.setEncoding("utf8").on("data", (chunk: string) => this.output("stdout", chunk));
     this.worker.stderr.setEncoding("utf8").on("data", (chunk: string) => this.output("stderr", chunk));

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { threadId } from "node:worker_threads";
 import { LocalFunction, type LocalFunctionOptions } from "../../cli/local/environments";
+import { localFunctionOf } from "../helpers/local-function";
 import { environmentKind } from "../../cli/local/environment-kind";
 
 const HANDLER = `
@@ -47,19 +48,7 @@ async function localFunction(
   t: ExecutionContext,
   options: Partial<LocalFunctionOptions> = {},
 ): Promise<LocalFunction> {
-  const dir = await mkdtemp(join(tmpdir(), "pulumi-live-thread-"));
-  await writeFile(join(dir, "index.js"), HANDLER);
-  const fn = new LocalFunction({
-    name: "api",
-    handlerFile: join(dir, "index.js"),
-    handlerExport: "handler",
-    ...options,
-  });
-  t.teardown(async () => {
-    await fn.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  return fn;
+  return localFunctionOf(t, HANDLER, options);
 }
 
 async function call(fn: LocalFunction, event: unknown): Promise<any> {

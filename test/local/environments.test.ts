@@ -1,8 +1,9 @@
 import test, { type ExecutionContext } from "ava";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalFunction, type LocalFunctionOptions } from "../../cli/local/environments";
+import { localFunctionOf } from "../helpers/local-function";
 import type { EnvironmentKind } from "../../cli/local/environment-kind";
 
 const HANDLER = `
@@ -57,19 +58,7 @@ async function localFunction(
   t: ExecutionContext,
   options: Partial<LocalFunctionOptions> = {},
 ): Promise<LocalFunction> {
-  const dir = await mkdtemp(join(tmpdir(), "pulumi-live-env-"));
-  await writeFile(join(dir, "index.js"), HANDLER);
-  const fn = new LocalFunction({
-    name: "api",
-    handlerFile: join(dir, "index.js"),
-    handlerExport: "handler",
-    ...options,
-  });
-  t.teardown(async () => {
-    await fn.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  return fn;
+  return localFunctionOf(t, HANDLER, options);
 }
 
 function json(payload: Buffer): any {

@@ -1,4 +1,4 @@
-import { readdir } from "node:fs/promises";
+import { readdir, rm, writeFile } from "node:fs/promises";
 import test from "ava";
 import { InvocationRecorder } from "../../cli/record/recorder";
 import type { ServedInvocation } from "../../cli/served-invocation";
@@ -45,4 +45,44 @@ test("invocations faster than records are written: only the newest `keep` wait, 
     files.map((name) => name.replace(/^.*_/, "")),
     ["req-0497.json", "req-0498.json", "req-0499.json"],
   );
+});
+
+test("records cleared while serving: the folder is made again and the next record lands in it", async (t) => {
+  const project = await tempProject();
+  t.teardown(() => project.remove());
+  const recorder = new InvocationRecorder({ root: project.root, keep: 3 });
+  recorder.record(served(project.root, 1));
+  await recorder.flush();
+  await rm(project.path(".pulumi-live/log"), { recursive: true });
+  recorder.record(served(project.root, 2));
+  await recorder.flush();
+  const files = await readdir(project.path(".pulumi-live/log/busy"));
+  t.deepEqual(
+    files.map((name) => name.replace(/^.*_/, "")),
+    ["req-0002.json"],
+  );
+});
+
+test("files others put in the folder count against `keep` once the recorder lists it again", async (t) => {
+  const project = await tempProject();
+  t.teardown(() => project.remove());
+  const errors: string[] = [];
+  const recorder = new InvocationRecorder({ root: project.root, keep: 3, onError: (e) => errors.push(e) });
+  const dir = project.path(".pulumi-live/log/busy");
+  for (let n = 10; n < 13; n++) {
+    recorder.record(served(project.root, n));
+    await recorder.flush();
+  }
+  // Older records written by another serve of the same project.
+  for (const n of [1, 2]) await writeFile(`${dir}/2025-01-01T00-00-00-00${n}Z_other-${n}.json`, "{}\n");
+  for (let n = 13; n < 16; n++) {
+    recorder.record(served(project.root, n));
+    await recorder.flush();
+  }
+  const files = (await readdir(dir)).sort();
+  t.deepEqual(
+    files.map((name) => name.replace(/^.*_/, "")),
+    ["req-0013.json", "req-0014.json", "req-0015.json"],
+  );
+  t.deepEqual(errors, []);
 });

@@ -1,7 +1,7 @@
 import { deflateRawSync, inflateRawSync } from "node:zlib";
-import { randomBytes } from "node:crypto";
 import { MAX_PUBLISH_BYTES } from "./limits";
 import { type Message, type MessageType, MessageTypeCode } from "./messages";
+import { randomPoolBytes } from "./random-pool";
 import { SEAL_OVERHEAD, seal } from "./seal";
 
 /**
@@ -85,7 +85,7 @@ export function encodeMessage(
   if (room < 1) throw new Error(`Publish limit too small for topic ${topic}`);
   const count = Math.max(1, Math.ceil(body.length / room));
   if (count > 0xffff) throw new Error(`Message too large to frame: ${body.length} bytes`);
-  const id = randomBytes(16);
+  const id = randomPoolBytes(16);
   const frames: Buffer[] = [];
   for (let index = 0; index < count; index++) {
     const header = Buffer.alloc(CHUNK_HEADER_BYTES);

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { PROTOCOL_VERSION } from "./messages";
+import { randomPoolBytes } from "./random-pool";
 
 /** Bytes a sealed publish adds: version, nonce and tag. */
 export const SEAL_OVERHEAD = 1 + 12 + 16;
@@ -23,13 +24,27 @@ export function generateKey(): Buffer {
  * Layout: version (1) | nonce (12) | ciphertext | tag (16).
  */
 export function seal(key: Buffer, topic: string, plain: Buffer): Buffer {
-  const nonce = randomBytes(12);
+  const nonce = randomPoolBytes(12);
   const cipher = createCipheriv("aes-256-gcm", key, nonce);
-  const version = Buffer.of(PROTOCOL_VERSION);
-  cipher.setAAD(Buffer.concat([version, Buffer.from(topic)]));
+  cipher.setAAD(additionalData(topic));
   const body = cipher.update(plain);
   cipher.final();
-  return Buffer.concat([version, nonce, body, cipher.getAuthTag()]);
+  return Buffer.concat([VERSION, nonce, body, cipher.getAuthTag()]);
+}
+
+const VERSION = Buffer.of(PROTOCOL_VERSION);
+/** The authenticated data of each topic (a process seals on a handful): version | topic. */
+const aads = new Map<string, Buffer>();
+const MAX_AADS = 256;
+
+function additionalData(topic: string): Buffer {
+  let aad = aads.get(topic);
+  if (!aad) {
+    aad = Buffer.concat([VERSION, Buffer.from(topic)]);
+    if (aads.size >= MAX_AADS) aads.clear();
+    aads.set(topic, aad);
+  }
+  return aad;
 }
 
 /** Returns the plain bytes, or undefined when the frame is not ours (wrong key, topic, version or damaged). */
@@ -38,7 +53,7 @@ export function open(key: Buffer, topic: string, sealed: Uint8Array): Buffer | u
   const bytes = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
   try {
     const decipher = createDecipheriv("aes-256-gcm", key, bytes.subarray(1, 13));
-    decipher.setAAD(Buffer.concat([bytes.subarray(0, 1), Buffer.from(topic)]));
+    decipher.setAAD(additionalData(topic));
     decipher.setAuthTag(bytes.subarray(bytes.length - 16));
     const plain = decipher.update(bytes.subarray(13, bytes.length - 16));
     decipher.final();

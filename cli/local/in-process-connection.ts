@@ -76,6 +76,8 @@ export class InProcessConnection implements SessionConnection {
         connectTimeout: 10_000,
         // Subscribed again here after each reconnect, then the listeners are told (see restore).
         resubscribe: false,
+        // A ping every keepalive rather than a timer set again on each packet (see stub/connection.ts).
+        reschedulePings: false,
         ...(options.will
           ? {
               will: {

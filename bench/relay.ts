@@ -33,6 +33,14 @@ import { load as loadAverage, ms, percentile, type Row } from "./stats";
  */
 const WARM_SECONDS = 3;
 
+/**
+ * Calls between the early and the measured sequential ones (about 3 s). V8 compiles the paths an
+ * invocation takes over the first few thousand calls, on background threads that share the machine's
+ * two cores with the calls (`--trace-opt-stats`: 357 functions, 2.2 s of compiling, between calls 500
+ * and 2,500 through the gateway); the early calls are reported beside the steady ones.
+ */
+export const SEQUENTIAL_WARM_CALLS = 1500;
+
 const quiet: SessionEvents = {
   invoke: () => undefined,
   result: () => undefined,
@@ -113,9 +121,16 @@ export async function benchRelay(): Promise<Row[]> {
       await direct(event);
       directTimes.push(performance.now() - t0);
     }
-    await ask({ type: "sequential", count: 200, bytes: 1000 }); // warm-up: connection, worker, JIT
-    const before = publishes;
+    await ask({ type: "sequential", count: 200, bytes: 1000 }); // warm-up: connection, worker
     const N = 1000;
+    // The first calls after start, while V8 still compiles the hot paths (on the same two cores).
+    const { times: earlyTimes } = await ask<{ times: number[] }>({
+      type: "sequential",
+      count: N,
+      bytes: 1000,
+    });
+    await ask({ type: "sequential", count: SEQUENTIAL_WARM_CALLS, bytes: 1000 });
+    const before = publishes;
     const { times: relayTimes } = await ask<{ times: number[] }>({
       type: "sequential",
       count: N,
@@ -126,14 +141,15 @@ export async function benchRelay(): Promise<Row[]> {
     const d99 = percentile(directTimes, 99);
     const r50 = percentile(relayTimes, 50);
     const r99 = percentile(relayTimes, 99);
+    const [e50, e99] = [percentile(earlyTimes, 50) - d50, percentile(earlyTimes, 99) - d99];
     rows.push({
-      figure: "relay overhead per invocation, 1 KB in and out, one environment (relay − direct, p50 / p99)",
-      value: `${ms(r50 - d50)} / ${ms(r99 - d99)} ms`,
+      figure: `relay overhead per invocation, 1 KB in and out, one environment, after ${N + SEQUENTIAL_WARM_CALLS + 200} calls (relay − direct, p50 / p99)`,
+      value: `${ms(r50 - d50)} / ${ms(r99 - d99)} ms (the first ${N} after start: ${ms(e50)} / ${ms(e99)} ms)`,
       baseline: `direct call ${ms(d50)} / ${ms(d99)} ms`,
       ratio: (r50 / Math.max(d50, 0.001)).toFixed(0),
       goal: "≤ 1 / ≤ 5 ms",
       met: r50 - d50 <= 1 && r99 - d99 <= 5,
-      data: { p50: r50 - d50, p99: r99 - d99, directP50: d50, directP99: d99 },
+      data: { p50: r50 - d50, p99: r99 - d99, directP50: d50, directP99: d99, earlyP50: e50, earlyP99: e99 },
       load: loadAverage(),
     });
     rows.push({

@@ -15,6 +15,7 @@ import { treeMemory, treeRss } from "./memory";
 import { partsOf, rebuildMemoryRow, type MemorySample } from "./serve-memory";
 import { treeCpuMs } from "./serve-cpu";
 import { handlerSource, MODULES, writeProject } from "./project";
+import { SEQUENTIAL_WARM_CALLS } from "./relay";
 import { now, type HostCommand, type HostConfig, type HostMessage } from "./serve-messages";
 import { load, mb, ms, percentile, type Row } from "./stats";
 
@@ -120,11 +121,15 @@ export async function benchServe(options: ServeBenchOptions): Promise<Row[]> {
     const { gateway, plain } = await host.ready;
     const invokeUrl = gateway + INVOKE_PATH;
     const body = payload();
-    await sequential(invokeUrl, body, 100); // warm-up: environment, worker, connections, JIT
+    await sequential(invokeUrl, body, 100); // warm-up: environment, worker, connections
     await sequential(plain, body, 100);
 
-    // The Invoke API, one client after another, against the same requests to a plain HTTP server.
+    // The Invoke API, one client after another, against the same requests to a plain HTTP server: the
+    // first calls after start, then the same after V8 has compiled the paths they take (relay.ts).
+    const early = await sequential(invokeUrl, body, 1000);
+    await sequential(invokeUrl, body, SEQUENTIAL_WARM_CALLS);
     const seq = await sequential(invokeUrl, body, 1000);
+    await sequential(plain, body, SEQUENTIAL_WARM_CALLS);
     const plainSeq = await sequential(plain, body, 1000);
     const [s50, s99, p50, p99] = [
       percentile(seq, 50),
@@ -132,14 +137,15 @@ export async function benchServe(options: ServeBenchOptions): Promise<Row[]> {
       percentile(plainSeq, 50),
       percentile(plainSeq, 99),
     ];
+    const [e50, e99] = [percentile(early, 50), percentile(early, 99)];
     rows.push({
-      figure: "Lambda Invoke API through the local gateway, keep-alive, sequential, 1 KB (p50 / p99)",
-      value: `${ms(s50)} / ${ms(s99)} ms`,
+      figure: `Lambda Invoke API through the local gateway, keep-alive, sequential, 1 KB, after ${1100 + SEQUENTIAL_WARM_CALLS} calls (p50 / p99)`,
+      value: `${ms(s50)} / ${ms(s99)} ms (the first 1000 after start: ${ms(e50)} / ${ms(e99)} ms)`,
       baseline: `plain HTTP server ${ms(p50)} / ${ms(p99)} ms`,
       ratio: (s50 / p50).toFixed(1),
       goal: "≤ 2 / ≤ 8 ms",
       met: s50 <= 2 && s99 <= 8,
-      data: { p50: s50, p99: s99, baselineP50: p50, baselineP99: p99 },
+      data: { p50: s50, p99: s99, baselineP50: p50, baselineP99: p99, earlyP50: e50, earlyP99: e99 },
       load: load(),
     });
 

@@ -19,7 +19,20 @@ export interface RecorderOptions {
   keep?: number;
   /** A record could not be written (the invocation itself is unaffected). */
   onError?: (message: string) => void;
+  /**
+   * How long a record waits before it is written (ms): records of a busy function that `keep` newer
+   * ones replace meanwhile are never written. @default 1000
+   */
+  delayMs?: number;
 }
+
+/**
+ * A record is on disk within this long of its invocation. A function answering 600 times a second kept
+ * only its newest 100 records yet wrote all 600 files a second (and removed 500), a fifth to a quarter of
+ * serve's CPU (`npm run bench -- --only serve`, the gateway's throughput row); waiting a second writes at
+ * most `keep` a second per function. `flush()` (serve's exit) writes what waits at once.
+ */
+const DEFAULT_DELAY_MS = 1000;
 
 /** The record of one served invocation: secrets redacted, paths relative to the project root. */
 export function toRecord(root: string, served: ServedInvocation): InvocationRecord {
@@ -63,8 +76,9 @@ interface Folder {
 }
 
 /**
- * Records every invocation a session serves. Writes of one function run one after another, so the
- * bound is applied over complete files; `flush()` waits for every write so far. Records waiting to be
+ * Records every invocation a session serves, each after a short wait (`delayMs`). Writes of one function
+ * run one after another, so the bound is applied over complete files; `flush()` writes what waits and
+ * waits for every write so far. Records waiting to be
  * written are bounded too: only the newest `keep` stay on disk, so older ones still waiting are dropped
  * instead of being written and removed (a busy function would otherwise queue them without end).
  *
@@ -81,6 +95,11 @@ export class InvocationRecorder {
   /** Per folder, the loop writing its pending records, while it runs. */
   private readonly writers = new Map<string, Promise<void>>();
   private readonly folders = new Map<string, Folder>();
+  private readonly delayMs: number;
+  /** Ends the writers' waits: `flush()` writes at once. */
+  private readonly hurry = new Set<() => void>();
+  /** Flushes under way: writers do not wait while one is. */
+  private flushing = 0;
 
   constructor(private readonly options: RecorderOptions) {
     this.root = path.resolve(options.root);
@@ -88,6 +107,7 @@ export class InvocationRecorder {
     if (!Number.isInteger(this.keep) || this.keep < 1) {
       throw new Error(`InvocationRecorder keep must be a positive integer, got ${this.keep}`);
     }
+    this.delayMs = options.delayMs ?? DEFAULT_DELAY_MS;
   }
 
   /** Records queued and not yet written, across functions. */
@@ -109,7 +129,30 @@ export class InvocationRecorder {
 
   /** Resolves when every record queued so far is written (and the folders bounded). */
   async flush(): Promise<void> {
-    while (this.writers.size > 0) await Promise.allSettled([...this.writers.values()]);
+    while (this.writers.size > 0) {
+      this.flushing++;
+      for (const wake of this.hurry) wake();
+      try {
+        await Promise.allSettled([...this.writers.values()]);
+      } finally {
+        this.flushing--;
+      }
+    }
+  }
+
+  /** Waits out the delay, or less when a flush comes. */
+  private wait(): Promise<void> {
+    if (this.flushing > 0 || this.delayMs <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.hurry.delete(done);
+        resolve();
+      };
+      // Not keeping serve alive: its exit flushes.
+      const timer = setTimeout(done, this.delayMs).unref();
+      this.hurry.add(done);
+    });
   }
 
   private async writeAll(dir: string, queue: ServedInvocation[]): Promise<void> {
@@ -117,6 +160,7 @@ export class InvocationRecorder {
     this.folders.set(dir, folder);
     try {
       while (queue.length > 0) {
+        await this.wait();
         const batch = queue.splice(0, queue.length).map((served) => {
           const record = toRecord(this.root, served);
           return { served, record, name: recordFileName(record) };

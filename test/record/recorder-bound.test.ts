@@ -86,3 +86,39 @@ test("files others put in the folder count against `keep` once the recorder list
   );
   t.deepEqual(errors, []);
 });
+
+test("a record waits before it is written: newer ones replace it meanwhile, and a flush writes at once", async (t) => {
+  const project = await tempProject();
+  t.teardown(() => project.remove());
+  const recorder = new InvocationRecorder({ root: project.root, keep: 3, delayMs: 60_000 });
+  for (let n = 0; n < 10; n++) recorder.record(served(project.root, n));
+  // Give a writer that would not wait every chance to write (a few turns of the loop and of the disk).
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.deepEqual(await readdir(project.path(".pulumi-live/log")).catch(() => []), []);
+  t.is(recorder.waiting, 3);
+  await recorder.flush();
+  const files = (await readdir(project.path(".pulumi-live/log/busy"))).sort();
+  t.deepEqual(
+    files.map((name) => name.replace(/^.*_/, "")),
+    ["req-0007.json", "req-0008.json", "req-0009.json"],
+  );
+});
+
+test("without a flush, a record is written once its wait is over", async (t) => {
+  const project = await tempProject();
+  t.teardown(() => project.remove());
+  const recorder = new InvocationRecorder({ root: project.root, keep: 3, delayMs: 20 });
+  recorder.record(served(project.root, 1));
+  const dir = project.path(".pulumi-live/log/busy");
+  let files: string[] = [];
+  for (let i = 0; i < 100 && files.length === 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    files = await readdir(dir).catch(() => []);
+  }
+  t.deepEqual(
+    files.map((name) => name.replace(/^.*_/, "")),
+    ["req-0001.json"],
+  );
+  t.is(recorder.waiting, 0);
+});

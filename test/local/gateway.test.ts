@@ -1,5 +1,6 @@
 import test, { type ExecutionContext } from "ava";
 import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { startGateway, type GatewayRequestRecord } from "../../cli/local/gateway";
 import type { InvokeOptions, InvokeResult, Invoker } from "../../cli/local/invoker";
@@ -417,4 +418,35 @@ test("both Invoke APIs check a request alike: unknown function 404, invocation t
     t.is((await post(path("echo"), "{}", "DryRun")).status, 204, api);
   }
   t.is(echo.calls.length, 0);
+});
+
+test("a client that goes away halfway through its body invokes nothing, and the gateway goes on serving", async (t) => {
+  const { gateway, client, echo, records } = await setup(t);
+  const { port } = new URL(gateway.url);
+  await new Promise<void>((resolve) => {
+    const socket = connect(Number(port), "127.0.0.1", () => {
+      socket.write(
+        "POST /2015-03-31/functions/echo/invocations HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+          "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n" +
+          '{"a": "only the start',
+      );
+      // Gone once the gateway had the headers and the first bytes.
+      setTimeout(() => socket.destroy(), 50);
+    });
+    socket.on("close", () => resolve());
+    socket.on("error", () => undefined);
+  });
+  const answer = await client.send(
+    new InvokeCommand({ FunctionName: "echo", Payload: payload({ after: 1 }) }),
+  );
+  t.deepEqual(decode(answer.Payload), { received: { after: 1 } });
+  t.deepEqual(
+    echo.calls.map((c) => c.event),
+    [{ after: 1 }],
+  );
+  // The broken request is recorded as the gateway's failure to read it.
+  t.true(
+    records.some((r) => r.status === 500 && r.kind === "http"),
+    JSON.stringify(records),
+  );
 });

@@ -161,10 +161,9 @@ export class InvocationRecorder {
     try {
       while (queue.length > 0) {
         await this.wait();
-        const batch = queue.splice(0, queue.length).map((served) => {
-          const record = toRecord(this.root, served);
-          return { served, record, name: recordFileName(record) };
-        });
+        const batch = queue
+          .splice(0, queue.length)
+          .map((served) => ({ served, name: recordFileName(served) }));
         await this.writeBatch(dir, folder, batch).catch((error: Error) => {
           // The folder is listed again before the next write: what is on disk is not known now.
           folder.names = undefined;
@@ -182,7 +181,7 @@ export class InvocationRecorder {
   private async writeBatch(
     dir: string,
     folder: Folder,
-    batch: { record: InvocationRecord; name: string }[],
+    batch: { served: ServedInvocation; name: string }[],
   ): Promise<void> {
     if (!folder.made) {
       // Records hold events and outcomes, which may carry personal data: readable by their owner only.
@@ -199,7 +198,10 @@ export class InvocationRecorder {
     const old = new Set(names.splice(0, Math.max(0, names.length - this.keep)));
     // A record older than the newest `keep` on disk would be removed at once: it is not written.
     const writes = batch.filter(({ name }) => !old.delete(name));
-    await Promise.all(writes.map(({ record, name }) => this.writeRecord(dir, folder, name, record)));
+    // One after another, each made just before its write: a second's worth made and written in one go
+    // held serve's main thread for several milliseconds, which invocations felt (the Invoke API row's p99).
+    for (const { served, name } of writes)
+      await this.writeRecord(dir, folder, name, toRecord(this.root, served));
     await Promise.all([...old].map((name) => rm(path.join(dir, name), { force: true })));
   }
 

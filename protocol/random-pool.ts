@@ -1,6 +1,6 @@
 import { randomFillSync } from "node:crypto";
 
-/** Bytes drawn from the system's generator at a time: enough for about a hundred messages. */
+/** Bytes drawn from the system's generator at a time: a nonce and an id for about 140 messages. */
 const POOL_BYTES = 4096;
 
 let pool = Buffer.allocUnsafeSlow(POOL_BYTES);

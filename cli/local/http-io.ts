@@ -12,7 +12,7 @@ export interface BoundedBody {
 
 /**
  * Reads a request body without ever holding more than `limit` bytes of it. Read with its events: an async
- * iterator costs a promise and a read call per chunk (a few percent of the gateway's main thread).
+ * iterator costs a promise and a read call per chunk, on the gateway's busiest thread.
  * Rejects when the request ends early (the client went away).
  */
 export function readBoundedBody(req: IncomingMessage, limit: number): Promise<BoundedBody> {

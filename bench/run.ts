@@ -16,25 +16,39 @@ const USAGE = `npm run bench -- [--json] [--only STEP,...] [--rebuilds N] [--inv
   --only           steps to run: stub, rebuild, packages, relay, stream, serve, standin, python,
                    program (default: all)
   --rebuilds N     rebuilds of the serve step, an invocation after each (default 1000)
-  --invocations N  invocations of the serve step's concurrent run (default 10000)`;
+  --invocations N  invocations of the serve step's concurrent run (default 10000)
+  --environments N the serve step's environments for its 16 clients (default 16)
+  --no-record      the serve step without invocation records`;
 
-function parse(argv: string[]): { json: boolean; only?: Set<string>; rebuilds: number; invocations: number } {
-  const options = {
-    json: false,
-    only: undefined as Set<string> | undefined,
-    rebuilds: 1000,
-    invocations: 10_000,
-  };
+interface BenchOptions {
+  json: boolean;
+  only?: Set<string>;
+  rebuilds: number;
+  invocations: number;
+  environments?: number;
+  noRecord: boolean;
+}
+
+function parse(argv: string[]): BenchOptions {
+  const options: BenchOptions = { json: false, rebuilds: 1000, invocations: 10_000, noRecord: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === "--json") options.json = true;
     else if (flag === "--only") options.only = new Set((argv[++i] ?? "").split(","));
     else if (flag === "--rebuilds") options.rebuilds = Number(argv[++i]);
     else if (flag === "--invocations") options.invocations = Number(argv[++i]);
+    else if (flag === "--environments") options.environments = Number(argv[++i]);
+    else if (flag === "--no-record") options.noRecord = true;
     else throw new Error(`unknown option ${flag}\n${USAGE}`);
   }
   if (!(options.rebuilds >= 100) || !(options.invocations >= 1000)) {
     throw new Error(`--rebuilds takes 100 or more, --invocations 1000 or more\n${USAGE}`);
+  }
+  if (
+    options.environments !== undefined &&
+    !(Number.isInteger(options.environments) && options.environments >= 1)
+  ) {
+    throw new Error(`--environments takes a whole number, 1 or more\n${USAGE}`);
   }
   return options;
 }
@@ -61,7 +75,14 @@ async function main(): Promise<void> {
   await step("packages", benchPackageResolution);
   await step("relay", benchRelay);
   await step("stream", benchStream);
-  await step("serve", () => benchServe({ rebuilds: options.rebuilds, invocations: options.invocations }));
+  await step("serve", () =>
+    benchServe({
+      rebuilds: options.rebuilds,
+      invocations: options.invocations,
+      environments: options.environments,
+      noRecord: options.noRecord,
+    }),
+  );
   await step("standin", benchStandIn);
   await step("python", benchPython);
   await step("program", benchProgramRun);

@@ -47,3 +47,10 @@ export function treeCpuMs(pid: number): number {
   }
   return total;
 }
+
+/** CPU ms used so far by the main thread of `pid` (its first thread); NaN where /proc is not there. */
+export function mainThreadCpuMs(pid: number): number {
+  const fields = read(`/proc/${pid}/task/${pid}/stat`).split(") ")[1]?.split(" ") ?? [];
+  if (fields.length < 13) return NaN;
+  return ((Number(fields[11]) || 0) + (Number(fields[12]) || 0)) * (1000 / TICKS_PER_SECOND);
+}

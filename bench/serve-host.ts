@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     port: 0,
     timeoutSeconds: 30,
     maxEnvironments: config.environments,
+    ...(config.noRecord ? { record: false as const } : {}),
     reporter,
   });
   const plain = createServer((req, res) => {

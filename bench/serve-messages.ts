@@ -4,6 +4,8 @@ import { performance } from "node:perf_hooks";
 export interface HostConfig {
   dir: string;
   environments: number;
+  /** Invocation records off (`serve --no-record`). */
+  noRecord?: boolean;
 }
 
 /** Benchmark → host. */

@@ -134,7 +134,11 @@ async function withServe<T>(
   const entry = await writeProject(dir);
   const host = new Host(
     fork(path.join(__dirname, "serve-host.js"), [], {
-      execArgv: ["--expose-gc"],
+      // PULUMI_LIVE_BENCH_SERVE_ARGS: Node and V8 flags for serve (`--cpu-prof`, `--trace-opt-stats`).
+      execArgv: [
+        "--expose-gc",
+        ...(process.env.PULUMI_LIVE_BENCH_SERVE_ARGS ?? "").split(" ").filter(Boolean),
+      ],
       env: {
         ...process.env,
         PULUMI_LIVE_BENCH_HOST: JSON.stringify({ ...config, dir } satisfies HostConfig),

@@ -11,7 +11,7 @@ import { benchStream } from "./stream";
 import { benchStub } from "./stub-size";
 import type { Row } from "./stats";
 
-const USAGE = `npm run bench -- [--json] [--only STEP,...] [--rebuilds N] [--invocations N]
+const USAGE = `npm run bench -- [--json] [--only STEP,...] [--rebuilds N] [--invocations N] [--environments N] [--no-record]
   --json           one JSON object per row on stdout instead of the table
   --only           steps to run: stub, rebuild, packages, relay, stream, serve, standin, python,
                    program (default: all)

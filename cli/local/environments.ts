@@ -99,9 +99,8 @@ export class LocalFunction implements Invoker {
 
   async invoke(payload: Buffer, options: InvokeOptions): Promise<InvokeResult> {
     const requestId = options.requestId ?? randomUUID();
-    // A caller that takes no stream gets a streaming handler's bytes gathered, as Lambda's Invoke API. Only
-    // a function deployed for streaming can stream (its stub is the one that offers it).
-    const buffered = options.stream || !this.streaming ? undefined : new BufferedStream();
+    // A caller that takes no stream gets a streaming handler's bytes gathered, as Lambda's Invoke API.
+    const buffered = options.stream ? undefined : new BufferedStream();
     const environment = await this.acquire();
     try {
       const result = await environment.invoke(

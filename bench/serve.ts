@@ -3,7 +3,7 @@
  * save → next invocation served with the new code, the Invoke API through the gateway (sequential and 16
  * concurrent clients, against a plain HTTP server in the same process), and serve's memory (RSS of serve
  * and its children, heap after a collection) over 1,000 rebuilds with an invocation after each and over
- * 10,000 invocations.
+ * 10,000 invocations. Two serve processes, one after the other: the calls in one, the rebuilds in the other.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";

@@ -306,7 +306,7 @@ async function throughputRows(
   // Its main thread's share: the gateway, the broker, the session, the recorder.
   const mainPerInvocation = (mainThreadCpuMs(host.child.pid!) - mainBefore) / options.invocations;
   const setup = [
-    environments === CLIENTS ? "" : `${environments} environments`,
+    environments === CLIENTS ? "" : `${environments} environment${environments === 1 ? "" : "s"}`,
     options.noRecord ? "no records" : "",
   ].filter(Boolean);
   const after = await host.memory(true);

@@ -8,19 +8,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Duplex } from "node:stream";
-import {
-  STUB_ENV,
-  clientId,
-  clientIdPrefix,
-  generateKey,
-  topicPrefix,
-  type StackNamespace,
-} from "../../protocol";
+import { STUB_ENV, clientIdPrefix, generateKey, topicPrefix, type StackNamespace } from "../../protocol";
 import { STUB_BUNDLE } from "../../core/names";
 import { startLocalRuntime } from "../../cli/commands/local-runtime";
-import { BROKER_USER, startBroker, type LocalBroker } from "../../cli/local/broker";
+import { sessionConnector } from "../../cli/commands/serve-local";
+import { startBroker, type LocalBroker } from "../../cli/local/broker";
 import { LocalFunction, type LocalFunctionOptions } from "../../cli/local/environments";
-import { InProcessConnection } from "../../cli/local/in-process-connection";
 import { THREAD_LINK_TARGET, type InProcessBroker } from "../../cli/local/thread-broker-link";
 import { jsonReporter } from "../../cli/reporter";
 import { Session } from "../../cli/session";
@@ -68,14 +61,12 @@ async function world(t: ExecutionContext): Promise<World> {
     functions: runtime.served,
     runner: runtime.pool,
     events: reporter,
-    connect: (will, suffix) =>
-      InProcessConnection.connect({
-        broker,
-        clientId: clientId(clientIdPrefix(namespace, "session"), suffix),
-        username: BROKER_USER,
-        password,
-        will,
-      }),
+    // As serve --local connects its session: in process, with the run's password.
+    connect: sessionConnector({
+      broker,
+      secret: password,
+      clientPrefix: clientIdPrefix(namespace, "session"),
+    }),
   });
   cleanup.add("the session", () => session.close());
   await session.start();

@@ -79,7 +79,8 @@ export function splitLambdaHandler(handler: string): { modulePath: string; handl
   return { modulePath: handler.slice(0, dot), handlerPath: handler.slice(dot + 1) };
 }
 
-function importError(error: unknown): unknown {
+/** A load's error as Lambda's loader reports it: syntax and missing-module errors wrapped, others as they are. */
+export function importError(error: unknown): unknown {
   if (error instanceof SyntaxError) return wrapped("Runtime.UserCodeSyntaxError", error);
   if ((error as { code?: unknown } | undefined)?.code === "MODULE_NOT_FOUND") {
     return wrapped("Runtime.ImportModuleError", error);

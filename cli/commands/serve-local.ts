@@ -199,6 +199,8 @@ export async function startLocalServer(input: ServeLocalOptions): Promise<LocalS
         streaming: fn.streaming ?? false,
         // The stubs in thread environments reach the embedded broker over their thread's port.
         ...("handle" in broker ? { broker } : {}),
+        // The stubs of a function share threads, each environment its own instance of the stub bundle.
+        shareThreads: true,
         environment: {
           ...fn.environment,
           ...options.env,

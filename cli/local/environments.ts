@@ -5,6 +5,7 @@ import type { EnvironmentOptions, LocalEnvironment } from "./environment-base";
 import { environmentKind, type EnvironmentKind } from "./environment-kind";
 import { EnvironmentProcess } from "./environment-process";
 import { EnvironmentThread } from "./environment-thread";
+import { SharedEnvironmentThread } from "./shared-environment-thread";
 import type { InvokeOptions, InvokeResult, Invoker } from "./invoker";
 import { BufferedStream } from "./buffered-stream";
 import type { InProcessBroker } from "./thread-broker-link";
@@ -42,7 +43,20 @@ export interface LocalFunctionOptions {
    * then reaches it over the thread's port instead of its WebSocket URL (processes keep the URL).
    */
   broker?: InProcessBroker;
+  /**
+   * Thread environments share threads, up to {@link ENVIRONMENTS_PER_THREAD} in each, each environment an
+   * instance of its own of the handler module (`shared-environment-thread.ts`). For the stub bundle, a
+   * CommonJS module whose state is all there is to an environment: a handler of the user's gets a thread
+   * or process of its own, so that nothing it does to its realm reaches another environment.
+   */
+  shareThreads?: boolean;
 }
+
+/**
+ * Environments in one shared thread at most: a thread's stubs take turns on one core, and two threads
+ * keep up with more than serve's main thread can give them (`npm run bench -- --only serve`).
+ */
+export const ENVIRONMENTS_PER_THREAD = 16;
 
 /** The temporary credentials a local function's environments see, in the shapes STS issues. */
 export interface LocalCredentials {
@@ -55,9 +69,10 @@ const UPPER_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /**
  * A function served locally the way Lambda serves it: one invocation at a time per environment (a
- * worker thread, or a process where a thread cannot be what Lambda's would), another environment for each concurrent invocation (up to `maxEnvironments`, then a FIFO
- * queue), warm environments reused, the timeout enforced by killing the environment, and crashed or
- * timed-out environments replaced.
+ * worker thread, an instance of the module in a thread shared with others of the function's environments
+ * (`shareThreads`), or a process where a thread cannot be what Lambda's would), another environment for
+ * each concurrent invocation (up to `maxEnvironments`, then a FIFO queue), warm environments reused, the
+ * timeout enforced by killing the environment, and crashed or timed-out environments replaced.
  */
 export class LocalFunction implements Invoker {
   readonly name: string;
@@ -66,11 +81,15 @@ export class LocalFunction implements Invoker {
   readonly credentials: LocalCredentials;
   /** How its environments are hosted. */
   readonly kind: EnvironmentKind;
-  private readonly options: Required<Omit<LocalFunctionOptions, "onLog" | "streaming" | "kind" | "broker">> &
-    Pick<LocalFunctionOptions, "onLog" | "broker">;
+  private readonly options: Required<
+    Omit<LocalFunctionOptions, "onLog" | "streaming" | "kind" | "broker" | "shareThreads">
+  > &
+    Pick<LocalFunctionOptions, "onLog" | "broker" | "shareThreads">;
   private readonly idle: LocalEnvironment[] = [];
   private readonly all = new Set<LocalEnvironment>();
   private readonly waiting: Array<(environment: LocalEnvironment | Error) => void> = [];
+  /** The threads its environments share (`shareThreads`). */
+  private threads: SharedEnvironmentThread[] = [];
   private closing: Promise<void> | undefined;
 
   constructor(options: LocalFunctionOptions) {
@@ -124,6 +143,8 @@ export class LocalFunction implements Invoker {
       this.idle.length = 0;
       await Promise.allSettled([...this.all].map((environment) => environment.kill()));
       this.all.clear();
+      await Promise.allSettled(this.threads.map((thread) => thread.terminate()));
+      this.threads = [];
     })();
     return this.closing;
   }
@@ -134,6 +155,7 @@ export class LocalFunction implements Invoker {
     for (let warm = this.idle.pop(); warm; warm = this.idle.pop()) {
       if (warm.alive) return Promise.resolve(warm);
       this.all.delete(warm);
+      void warm.kill();
     }
     if (this.all.size < this.options.maxEnvironments) return Promise.resolve(this.start());
     return new Promise((resolve, reject) => {
@@ -168,9 +190,33 @@ export class LocalFunction implements Invoker {
       ...(broker ? { broker } : {}),
     };
     const environment =
-      this.kind === "thread" ? new EnvironmentThread(options) : new EnvironmentProcess(options);
+      this.kind === "process"
+        ? new EnvironmentProcess(options)
+        : this.options.shareThreads
+          ? this.sharedThread(options.env).open(options)
+          : new EnvironmentThread(options);
     this.all.add(environment);
     return environment;
+  }
+
+  /** A shared thread with room for another environment: one that has, or a new one. */
+  private sharedThread(env: Record<string, string>): SharedEnvironmentThread {
+    this.threads = this.threads.filter((thread) => !thread.ending);
+    const found = this.threads.find((thread) => thread.accepting);
+    if (found) return found;
+    const { name, handlerFile, handlerExport, memoryMB, onLog, broker } = this.options;
+    const thread = new SharedEnvironmentThread({
+      name,
+      handlerFile,
+      handlerExport,
+      env,
+      capacity: ENVIRONMENTS_PER_THREAD,
+      memoryMB,
+      ...(onLog ? { onLog } : {}),
+      ...(broker ? { broker } : {}),
+    });
+    this.threads.push(thread);
+    return thread;
   }
 
   /** The variables Lambda's Node.js runtime sets, local credentials, then the function's own. */

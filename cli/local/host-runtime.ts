@@ -28,72 +28,120 @@ import { invokeStreamingHandler } from "../../core/lambda-streaming";
 import { ChannelSink } from "../../core/stream-channel";
 import type { InvocationContext } from "../../protocol/messages";
 
-/** How a host talks to its parent. */
-export interface HostChannel {
+/** How one environment's runtime talks to its parent. */
+export interface EnvironmentChannel {
   /** Posts a message; `transfer` lists buffers moved rather than copied (where the channel can). */
   post(message: ReadyMessage | HostStreamMessage, transfer?: ArrayBuffer[]): void;
   /** Sends an invocation's result once its output is known to have reached the parent. */
   sendResult(message: ResultMessage, transfer?: ArrayBuffer[]): Promise<void>;
-  /** Calls `listener` with each message of the parent. */
-  onMessage(listener: (message: ParentMessage) => void): void;
-  /** What keeps the host alive between invocations: the loop may empty during one. */
-  keepAlive?: { ref(): void; unref(): void };
   /** An invocation starts (the process host resets what it knows of its output). */
   invocationStarts?(): void;
   /** The environment's memory in MB, for the REPORT line. */
   memoryMB(): number;
 }
 
+/** How a host of one environment talks to its parent. */
+export interface HostChannel extends EnvironmentChannel {
+  /** Calls `listener` with each message of the parent. */
+  onMessage(listener: (message: ParentMessage) => void): void;
+  /** What keeps the host alive between invocations: the loop may empty during one. */
+  keepAlive?: { ref(): void; unref(): void };
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Runs the environment: init now, then the invocations the parent sends, one at a time. */
+/**
+ * Runs the environment of a host of its own (a process or a thread): init now, then the invocations the
+ * parent sends, one at a time. An error thrown outside any handler's promise ends it.
+ */
 export function runHost(channel: HostChannel, handlerFile: string, exportPath: string): void {
-  const env = process.env;
-  let current: string | undefined;
-  const queue: InvokeMessage[] = [];
-  let running = false;
   const loop = channel.keepAlive ? new EventLoopWatch(channel.keepAlive) : undefined;
+  patchConsole(() => runtime.current);
+  const runtime = new EnvironmentRuntime(channel, process.env, loadHandler(handlerFile, exportPath), loop);
+  channel.onMessage((message) => runtime.receive(message));
+  process.on("uncaughtException", (error) => fatal(handlerError(error)));
+  process.on("unhandledRejection", (reason) => fatal(unhandledRejectionError(reason)));
+
+  /** An error outside any handler's promise: Lambda fails the invocation and resets the environment. */
+  function fatal(error: LambdaError): void {
+    const sent = runtime.fail(error);
+    if (!sent) {
+      process.stderr.write(`${error.errorType}: ${error.errorMessage}\n`);
+      process.exit(1);
+    }
+    void sent.finally(() => process.exit(1));
+  }
+}
+
+/**
+ * One environment's runtime, whatever hosts it: the handler loaded once (Lambda's init), then one
+ * invocation at a time as the parent asks. The parent owns the deadline: it ends the environment when an
+ * invocation times out. `env` is the environment's variables, which its context is built from.
+ */
+export class EnvironmentRuntime {
+  /** The request id of the invocation running, if any. */
+  current: string | undefined;
+  private readonly queue: InvokeMessage[] = [];
+  private running = false;
   /** The streamed invocation running, if any: the parent's acknowledgements and cancel go to it. */
-  let streaming: { requestId: string; sink: ChannelSink; abort: AbortController } | undefined;
+  private streaming: { requestId: string; sink: ChannelSink; abort: AbortController } | undefined;
 
-  patchConsole(() => current);
-  const loaded: Promise<LambdaHandler | LambdaError> = loadHandler(handlerFile, exportPath);
-  // The parent starts an invocation's clock only after init, as Lambda does.
-  void loaded.then(() => channel.post({ type: "ready" }));
+  constructor(
+    private readonly channel: EnvironmentChannel,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly loaded: Promise<LambdaHandler | LambdaError>,
+    private readonly loop?: EventLoopWatch,
+  ) {
+    // The parent starts an invocation's clock only after init, as Lambda does.
+    void loaded.then(() => channel.post({ type: "ready" }));
+  }
 
-  channel.onMessage((message) => {
+  /** A message of the parent. */
+  receive(message: ParentMessage): void {
     if (message?.type === "stream-ack" || message?.type === "stream-cancel") {
+      const streaming = this.streaming;
       if (streaming?.requestId !== message.requestId) return;
       if (message.type === "stream-ack") streaming.sink.ack(message.bytes);
       else streaming.abort.abort();
       return;
     }
     if (message?.type !== "invoke") return;
-    queue.push(message);
-    if (!running) void drain();
-  });
-  process.on("uncaughtException", (error) => fatal(handlerError(error)));
-  process.on("unhandledRejection", (reason) => fatal(unhandledRejectionError(reason)));
-
-  async function drain(): Promise<void> {
-    running = true;
-    for (let next = queue.shift(); next; next = queue.shift()) {
-      const handler = await loaded;
-      current = next.requestId;
-      channel.invocationStarts?.();
-      const result: ResultMessage =
-        typeof handler === "function"
-          ? await invoke(handler, next)
-          : { type: "result", requestId: next.requestId, ok: false, error: handler };
-      current = undefined;
-      const transfer = result.ok && "payload" in result ? [result.payload.buffer as ArrayBuffer] : [];
-      await channel.sendResult({ ...result, memoryMB: channel.memoryMB() }, transfer);
-    }
-    running = false;
+    this.queue.push(message);
+    if (!this.running) void this.drain();
   }
 
-  async function invoke(handler: LambdaHandler, message: InvokeMessage): Promise<ResultMessage> {
+  /**
+   * Fails the invocation running with `error` (an error outside its promise), telling the parent the
+   * environment is ending. Resolves once sent; undefined when none runs.
+   */
+  fail(error: LambdaError): Promise<void> | undefined {
+    const requestId = this.current;
+    if (requestId === undefined) return undefined;
+    this.current = undefined;
+    return this.channel.sendResult({ type: "result", requestId, ok: false, error, fatal: true });
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+      const handler = await this.loaded;
+      this.current = next.requestId;
+      this.channel.invocationStarts?.();
+      const result: ResultMessage =
+        typeof handler === "function"
+          ? await this.invoke(handler, next)
+          : { type: "result", requestId: next.requestId, ok: false, error: handler };
+      // A fatal error meanwhile has answered it already.
+      if (this.current !== next.requestId) continue;
+      this.current = undefined;
+      const transfer = result.ok && "payload" in result ? [result.payload.buffer as ArrayBuffer] : [];
+      await this.channel.sendResult({ ...result, memoryMB: this.channel.memoryMB() }, transfer);
+    }
+    this.running = false;
+  }
+
+  private async invoke(handler: LambdaHandler, message: InvokeMessage): Promise<ResultMessage> {
     const { requestId } = message;
     let event: unknown;
     try {
@@ -101,13 +149,13 @@ export function runHost(channel: HostChannel, handlerFile: string, exportPath: s
     } catch (error) {
       return { type: "result", requestId, ok: false, error: handlerError(error) };
     }
-    if (isStreamingHandler(handler)) return invokeStreaming(handler, event, message);
-    loop?.start();
-    const completion = await invokeHandler(handler, event, contextData(message), {
+    if (isStreamingHandler(handler)) return this.invokeStreaming(handler, event, message);
+    this.loop?.start();
+    const completion = await invokeHandler(handler, event, this.contextData(message), {
       deadline: message.deadline,
-      emptyEventLoop: loop?.emptyEventLoop,
+      emptyEventLoop: this.loop?.emptyEventLoop,
     });
-    loop?.end();
+    this.loop?.end();
     const settled = settle(completion);
     // Encoded here, into a buffer of its own that a thread moves to the parent.
     return settled.ok
@@ -119,29 +167,30 @@ export function runHost(channel: HostChannel, handlerFile: string, exportPath: s
    * A streaming handler: its bytes go to the parent as it writes them, each write waiting while the
    * parent holds a window's worth (the channel stays referenced: the acknowledgements come on it).
    */
-  async function invokeStreaming(
+  private async invokeStreaming(
     handler: LambdaHandler,
     event: unknown,
     message: InvokeMessage,
   ): Promise<ResultMessage> {
     const { requestId } = message;
-    const sink = new ChannelSink((part, transfer) => channel.post({ ...part, requestId }, transfer));
+    const sink = new ChannelSink((part, transfer) => this.channel.post({ ...part, requestId }, transfer));
     const abort = new AbortController();
     abort.signal.addEventListener("abort", () => sink.cancel(new Error("The caller went away.")));
-    streaming = { requestId, sink, abort };
-    const completion = await invokeStreamingHandler(handler, event, contextData(message), {
+    this.streaming = { requestId, sink, abort };
+    const completion = await invokeStreamingHandler(handler, event, this.contextData(message), {
       deadline: message.deadline,
       sink,
       signal: abort.signal,
     });
-    streaming = undefined;
+    this.streaming = undefined;
     return completion.ok
       ? { type: "result", requestId, ok: true, streamed: true }
       : { type: "result", requestId, ok: false, error: handlerError(completion.error) };
   }
 
   /** What Lambda's runtime builds the context from: its environment and the invocation's headers. */
-  function contextData(message: InvokeMessage): InvocationContext {
+  private contextData(message: InvokeMessage): InvocationContext {
+    const env = this.env;
     const name = env.AWS_LAMBDA_FUNCTION_NAME ?? "local";
     const region = env.AWS_REGION ?? "us-east-1";
     return {
@@ -154,23 +203,13 @@ export function runHost(channel: HostChannel, handlerFile: string, exportPath: s
       logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME ?? "",
     };
   }
-
-  /** An error outside any handler's promise: Lambda fails the invocation and resets the environment. */
-  function fatal(error: LambdaError): void {
-    const requestId = current;
-    if (requestId === undefined) {
-      process.stderr.write(`${error.errorType}: ${error.errorMessage}\n`);
-      process.exit(1);
-    }
-    current = undefined;
-    void channel
-      .sendResult({ type: "result", requestId, ok: false, error, fatal: true })
-      .finally(() => process.exit(1));
-  }
 }
 
 /** Init: loads the module and finds the export; a failure is reported by every invocation. */
-async function loadHandler(handlerFile: string, exportPath: string): Promise<LambdaHandler | LambdaError> {
+export async function loadHandler(
+  handlerFile: string,
+  exportPath: string,
+): Promise<LambdaHandler | LambdaError> {
   const handlerName = process.env._HANDLER ?? `${basename(handlerFile, extname(handlerFile))}.${exportPath}`;
   try {
     const loaded = handlerExport(await loadModule(handlerFile), exportPath, handlerName);
@@ -183,13 +222,27 @@ async function loadHandler(handlerFile: string, exportPath: string): Promise<Lam
 
 /** Lambda's runtime prefixes each console record with time, request id and level. */
 function patchConsole(current: () => string | undefined): void {
+  lambdaConsole(console, current, (stream, text) => process[stream].write(text));
+}
+
+/**
+ * Makes `target`'s log, info, debug, warn and error write Lambda's records (time, request id, level) to
+ * `write`: stdout for the first three, stderr for warn and error. Returns `target`.
+ */
+export function lambdaConsole<T extends object>(
+  target: T,
+  current: () => string | undefined,
+  write: (stream: "stdout" | "stderr", text: string) => void,
+): T {
   const levels = { log: "INFO", info: "INFO", debug: "DEBUG", warn: "WARN", error: "ERROR" } as const;
   for (const [method, level] of Object.entries(levels)) {
-    const stream = level === "WARN" || level === "ERROR" ? process.stderr : process.stdout;
-    (console as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-      stream.write(
+    const stream = level === "WARN" || level === "ERROR" ? "stderr" : "stdout";
+    (target as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      write(
+        stream,
         `${new Date().toISOString()}\t${current() ?? "undefined"}\t${level}\t${format(...args)}\n`,
       );
     };
   }
+  return target;
 }

@@ -10,7 +10,8 @@ const YOUNG_GENERATION_MB = 6;
 /**
  * One local Lambda execution environment as a worker thread of serve's process, running
  * `lambda-thread-host`: its own `process.env`, module cache and heap (bounded by the function's memory
- * size), the stub bundle loaded once (Lambda's init), invocations over its port. At an invocation's
+ * size), the handler loaded once (Lambda's init), invocations over its port. (serve's stubs share threads
+ * instead: `shared-environment-thread.ts`.) At an invocation's
  * deadline it is terminated, as Lambda discards a timed-out environment; it is never reused after.
  */
 export class EnvironmentThread extends EnvironmentBase {

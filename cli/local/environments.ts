@@ -6,6 +6,7 @@ import { environmentKind, type EnvironmentKind } from "./environment-kind";
 import { EnvironmentProcess } from "./environment-process";
 import { EnvironmentThread } from "./environment-thread";
 import { SharedEnvironmentThread } from "./shared-environment-thread";
+import { moduleFormat } from "../../core/handler";
 import type { InvokeOptions, InvokeResult, Invoker } from "./invoker";
 import { BufferedStream } from "./buffered-stream";
 import type { InProcessBroker } from "./thread-broker-link";
@@ -104,6 +105,11 @@ export class LocalFunction implements Invoker {
     this.name = options.name;
     this.streaming = options.streaming ?? false;
     this.kind = options.kind ?? environmentKind(options.environment ?? {}, inspectorUrl() !== undefined);
+    if (options.shareThreads && moduleFormat(options.handlerFile) !== "cjs") {
+      throw new Error(
+        `shareThreads needs a CommonJS module; ${options.handlerFile} is an ES module (give it threads of its own).`,
+      );
+    }
     this.credentials = {
       accessKeyId: `ASIA${randomChars(16)}`,
       secretAccessKey: randomBytes(30).toString("base64"),

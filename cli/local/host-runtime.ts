@@ -1,6 +1,7 @@
 /**
  * What a local Lambda execution environment runs, whichever way it is hosted (a child process,
- * `lambda-host.ts`, or a worker thread, `lambda-thread-host.ts`): it loads the handler once, like
+ * `lambda-host.ts`, a worker thread, `lambda-thread-host.ts`, or an instance of the module in a thread
+ * shared with other environments, `shared-thread-host.ts`): it loads the handler once, like
  * Lambda's init phase, then runs one invocation at a time as the parent asks. The parent owns the
  * deadline: it ends the environment when an invocation times out.
  */

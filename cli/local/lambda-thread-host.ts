@@ -1,6 +1,7 @@
 /**
- * One local Lambda execution environment run as a worker thread of `serve` (the usual way; see
- * `environment-kind.ts`). The runtime is `host-runtime.ts`; this file is its channel: the thread's
+ * One local Lambda execution environment run as a worker thread of its own (a `LocalFunction` without
+ * `shareThreads`: a handler hosted directly; serve's stubs share threads, `shared-thread-host.ts`). The
+ * runtime is `host-runtime.ts`; this file is its channel: the thread's
  * port, which also carries the environment's output, so every line reaches the parent before the result
  * of the invocation that wrote it (no end markers needed).
  *

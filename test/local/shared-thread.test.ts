@@ -9,7 +9,7 @@ import type { Duplex } from "node:stream";
 import { threadId } from "node:worker_threads";
 import {
   ENVIRONMENTS_PER_THREAD,
-  type LocalFunction,
+  LocalFunction,
   type LocalFunctionOptions,
 } from "../../cli/local/environments";
 import { localFunctionOf } from "../helpers/local-function";
@@ -178,6 +178,19 @@ test("an error thrown outside any invocation fails what runs in its thread; fres
   const next = (await call(fn, {})).answer;
   t.not(next.threadId, thrower.answer.threadId, "a new thread");
   t.is(next.invocations, 1);
+});
+
+test("only a CommonJS module shares threads", (t) => {
+  const error = t.throws(
+    () =>
+      new LocalFunction({
+        name: "a",
+        handlerFile: "/x/index.mjs",
+        handlerExport: "handler",
+        shareThreads: true,
+      }),
+  );
+  t.regex(error.message, /shareThreads needs a CommonJS module; \/x\/index\.mjs is an ES module/);
 });
 
 async function waitFor(condition: () => boolean): Promise<void> {

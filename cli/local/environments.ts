@@ -54,8 +54,10 @@ export interface LocalFunctionOptions {
 }
 
 /**
- * Environments in one shared thread at most: a thread's stubs take turns on one core, and two threads
- * keep up with more than serve's main thread can give them (`npm run bench -- --only serve`).
+ * Environments in one shared thread at most. The fewer isolates, the less compiling and collecting: 16
+ * clients through the gateway got 1,008 and 1,197/s (serve's CPU 1.59 and 1.32 ms per invocation) with
+ * 16 per thread, 918 and 886/s (1.77 and 1.83 ms) with 8 (`npm run bench -- --only serve --rebuilds 100`).
+ * A thread's stubs take turns on one core: at 1,000/s they keep it about 40% busy.
  */
 export const ENVIRONMENTS_PER_THREAD = 16;
 

@@ -58,8 +58,11 @@ const decoder = new TextDecoder();
  */
 export function runHost(channel: HostChannel, handlerFile: string, exportPath: string): void {
   const loop = channel.keepAlive ? new EventLoopWatch(channel.keepAlive) : undefined;
-  patchConsole(() => runtime.current);
+  // Not yet there while the module loads (its init), whose output has no request id.
+  const started: { runtime?: EnvironmentRuntime } = {};
+  patchConsole(() => started.runtime?.current);
   const runtime = new EnvironmentRuntime(channel, process.env, loadHandler(handlerFile, exportPath), loop);
+  started.runtime = runtime;
   channel.onMessage((message) => runtime.receive(message));
   process.on("uncaughtException", (error) => fatal(handlerError(error)));
   process.on("unhandledRejection", (reason) => fatal(unhandledRejectionError(reason)));

@@ -69,10 +69,16 @@ function event(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value));
 }
 
+/** The ways an environment is hosted: a thread of its own, a process, an instance in a shared thread. */
+const HOSTS: Array<{ name: string; options: Partial<LocalFunctionOptions> }> = [
+  ...(["thread", "process"] satisfies EnvironmentKind[]).map((kind) => ({ name: kind, options: { kind } })),
+  { name: "shared thread", options: { kind: "thread", shareThreads: true } },
+];
+
 // The same contract whichever way the environments are hosted.
-for (const kind of ["thread", "process"] satisfies EnvironmentKind[]) {
+for (const { name: kind, options: host } of HOSTS) {
   test(`${kind}: returns the handler's result and reuses the warm environment`, async (t) => {
-    const fn = await localFunction(t, { kind });
+    const fn = await localFunction(t, host);
     const first = await fn.invoke(event({ hello: "world" }), { tail: false, requestId: "req-1" });
     t.deepEqual(json(first.payload), { echo: { hello: "world" } });
     t.is(first.requestId, "req-1");
@@ -84,7 +90,7 @@ for (const kind of ["thread", "process"] satisfies EnvironmentKind[]) {
   });
 
   test(`${kind}: the handler sees Lambda's variables, the generated credentials and its own environment`, async (t) => {
-    const fn = await localFunction(t, { kind, environment: { EXTRA: "yes" }, region: "eu-west-1" });
+    const fn = await localFunction(t, { ...host, environment: { EXTRA: "yes" }, region: "eu-west-1" });
     const result = await fn.invoke(event({ action: "env" }), { tail: false, requestId: "req-env" });
     t.deepEqual(json(result.payload), {
       token: fn.credentials.sessionToken,
@@ -100,7 +106,7 @@ for (const kind of ["thread", "process"] satisfies EnvironmentKind[]) {
   });
 
   test(`${kind}: a thrown error is an Unhandled function error in Lambda's shape`, async (t) => {
-    const fn = await localFunction(t, { kind });
+    const fn = await localFunction(t, host);
     const result = await fn.invoke(event({ action: "throw" }), { tail: false });
     t.is(result.functionError, "Unhandled");
     const error = json(result.payload);
@@ -110,10 +116,10 @@ for (const kind of ["thread", "process"] satisfies EnvironmentKind[]) {
   });
 
   test(`${kind}: a callback-style handler and a missing export behave as in Lambda`, async (t) => {
-    const fn = await localFunction(t, { kind, handlerExport: "callback" });
+    const fn = await localFunction(t, { ...host, handlerExport: "callback" });
     const result = await fn.invoke(event({ n: 1 }), { tail: false });
     t.deepEqual(json(result.payload), { style: "callback", event: { n: 1 } });
-    const missing = await localFunction(t, { kind, handlerExport: "nope" });
+    const missing = await localFunction(t, { ...host, handlerExport: "nope" });
     const failed = await missing.invoke(event({}), { tail: false });
     t.is(failed.functionError, "Unhandled");
     t.deepEqual(json(failed.payload), {
@@ -124,7 +130,7 @@ for (const kind of ["thread", "process"] satisfies EnvironmentKind[]) {
   });
 
   test(`${kind}: a timeout kills the environment with Sandbox.Timedout and the next call gets a fresh one`, async (t) => {
-    const fn = await localFunction(t, { kind, timeoutSeconds: 0.5 });
+    const fn = await localFunction(t, { ...host, timeoutSeconds: 0.5 });
     const result = await fn.invoke(event({ action: "hang" }), { tail: true, requestId: "req-slow" });
     t.is(result.functionError, "Unhandled");
     t.deepEqual(json(result.payload), {
@@ -138,7 +144,7 @@ for (const kind of ["thread", "process"] satisfies EnvironmentKind[]) {
   });
 
   test(`${kind}: a crashed environment reports Runtime.ExitError and is replaced`, async (t) => {
-    const fn = await localFunction(t, { kind });
+    const fn = await localFunction(t, host);
     const crashed = await fn.invoke(event({ action: "exit" }), { tail: false, requestId: "req-exit" });
     t.deepEqual(json(crashed.payload), {
       errorType: "Runtime.ExitError",
@@ -151,7 +157,7 @@ for (const kind of ["thread", "process"] satisfies EnvironmentKind[]) {
   });
 
   test(`${kind}: two concurrent invocations run in two environments`, async (t) => {
-    const fn = await localFunction(t, { kind });
+    const fn = await localFunction(t, host);
     const dir = await mkdtemp(join(tmpdir(), "pulumi-live-barrier-"));
     t.teardown(() => rm(dir, { recursive: true, force: true }));
     const results = await Promise.all(
@@ -165,7 +171,7 @@ for (const kind of ["thread", "process"] satisfies EnvironmentKind[]) {
   });
 
   test(`${kind}: over maxEnvironments, invocations wait in order for a free environment`, async (t) => {
-    const fn = await localFunction(t, { kind, maxEnvironments: 1 });
+    const fn = await localFunction(t, { ...host, maxEnvironments: 1 });
     const calls = [1, 2, 3].map((n) => fn.invoke(event({ action: "count", n }), { tail: false }));
     const results = await Promise.all(calls);
     // One warm environment ran them one after another, in the order they arrived.
@@ -178,7 +184,7 @@ for (const kind of ["thread", "process"] satisfies EnvironmentKind[]) {
 
   test(`${kind}: the log tail holds the invocation's stdout and stderr between START and REPORT`, async (t) => {
     const lines: string[] = [];
-    const fn = await localFunction(t, { kind, onLog: (name, line) => lines.push(`${name}: ${line}`) });
+    const fn = await localFunction(t, { ...host, onLog: (name, line) => lines.push(`${name}: ${line}`) });
     const result = await fn.invoke(event({ action: "log" }), { tail: true, requestId: "req-log" });
     t.deepEqual(json(result.payload), "logged");
     const tail = result.logTail ?? "";
@@ -192,5 +198,17 @@ for (const kind of ["thread", "process"] satisfies EnvironmentKind[]) {
     t.true(lines.includes("api: raw stderr"));
     const without = await fn.invoke(event({ action: "log" }), { tail: false });
     t.is(without.logTail, undefined);
+  });
+
+  test(`${kind}: what the handler's module prints while it loads is its init's, without a request id`, async (t) => {
+    const fn = await localFunctionOf(
+      t,
+      `console.log("loading"); exports.handler = async () => "loaded";`,
+      host,
+    );
+    const result = await fn.invoke(event({}), { tail: true, requestId: "req-first" });
+    t.is(result.functionError, undefined, result.payload.toString());
+    t.deepEqual(json(result.payload), "loaded");
+    t.regex(result.logTail ?? "", /\n\d{4}-\d\d-\d\dT[\d:.]+Z\tundefined\tINFO\tloading\n/);
   });
 }

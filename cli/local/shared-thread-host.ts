@@ -1,9 +1,10 @@
 /**
  * Several local Lambda execution environments of one function in one worker thread of `serve`: what
  * `SharedEnvironmentThread` runs, for the stub bundle (`LocalFunctionOptions.shareThreads`). Each
- * environment is an instance of its own of the handler module — its own module state, `process.env`
- * and console, its own MQTT connections — run by its own `EnvironmentRuntime`; they share the thread's
- * isolate, so its code is compiled once and stays warm however many environments there are.
+ * environment is an instance of its own of the handler module — its own module state, `process.env`,
+ * `process.stdout`, `process.stderr` and console, its own MQTT connections — run by its own
+ * `EnvironmentRuntime`; they share the thread's isolate, so its code is compiled once and stays warm
+ * however many environments there are.
  *
  * argv: `<handlerFile> <handlerExport>`, a CommonJS file. The thread's `process.env` is the function's;
  * each environment's variables come with its `open`. workerData `{ brokerLink: true }`: the stubs reach
@@ -77,13 +78,14 @@ function open(id: number, env: Record<string, string>): void {
     memoryMB: threadMemoryMB,
   };
   const current = (): string | undefined => environment.runtime?.current;
+  const write = (stream: "stdout" | "stderr", text: string): void => send({ type: "log", stream, text });
   const scope = {
-    console: lambdaConsole(Object.create(console) as Console, current, (stream, text) =>
-      send({ type: "log", stream, text }),
-    ),
-    // Its own variables; everything else is the thread's process.
+    console: lambdaConsole(Object.create(console) as Console, current, write),
+    // Its own variables and output streams; everything else is the thread's process.
     process: Object.create(process, {
       env: { value: env, writable: true, enumerable: true },
+      stdout: { value: outputStream("stdout", write), enumerable: true },
+      stderr: { value: outputStream("stderr", write), enumerable: true },
     }) as NodeJS.Process,
   };
   environments.set(id, environment);
@@ -209,7 +211,24 @@ function fatal(error: LambdaError): void {
   void Promise.allSettled(sent).finally(() => process.exit(1));
 }
 
-/** Output written other than through an environment's console, sent over the port in order. */
+/** An environment's `process.stdout` or `stderr`: the thread's, but what is written is the environment's. */
+function outputStream(
+  stream: "stdout" | "stderr",
+  write: (stream: "stdout" | "stderr", text: string) => void,
+): NodeJS.WriteStream {
+  return Object.create(process[stream], {
+    write: {
+      value: (chunk: string | Uint8Array, encoding?: unknown, done?: unknown): boolean => {
+        write(stream, typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
+        const callback = typeof encoding === "function" ? encoding : done;
+        if (typeof callback === "function") process.nextTick(callback);
+        return true;
+      },
+    },
+  }) as NodeJS.WriteStream;
+}
+
+/** Output written other than through an environment's own streams, sent over the port in order. */
 function captureOutput(): void {
   for (const stream of ["stdout", "stderr"] as const) {
     const target = process[stream];

@@ -9,6 +9,7 @@
  * workerData `{ brokerLink: true }`: the stub's MQTT connections go to serve's embedded broker over the
  * port (`thread-broker-link.ts`), installed before the stub bundle loads and connects.
  */
+import { capturedWrite } from "../runtime/captured-write";
 import { getHeapStatistics } from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
 import type { HostMessage, ParentMessage } from "./host-messages";
@@ -44,13 +45,6 @@ runHost(
 /** Sends what is written to stdout and stderr over the port, in order with the results. */
 function captureOutput(): void {
   for (const stream of ["stdout", "stderr"] as const) {
-    const target = process[stream];
-    target.write = (chunk: string | Uint8Array, encoding?: unknown, done?: unknown): boolean => {
-      const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-      post({ type: "log", stream, text });
-      const callback = typeof encoding === "function" ? encoding : done;
-      if (typeof callback === "function") process.nextTick(callback);
-      return true;
-    };
+    process[stream].write = capturedWrite((text) => post({ type: "log", stream, text }));
   }
 }

@@ -10,6 +10,7 @@
  * each environment's variables come with its `open`. workerData `{ brokerLink: true }`: the stubs reach
  * serve's embedded broker over the thread's port (as in `lambda-thread-host.ts`).
  */
+import { capturedWrite } from "../runtime/captured-write";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
@@ -217,27 +218,13 @@ function outputStream(
   write: (stream: "stdout" | "stderr", text: string) => void,
 ): NodeJS.WriteStream {
   return Object.create(process[stream], {
-    write: {
-      value: (chunk: string | Uint8Array, encoding?: unknown, done?: unknown): boolean => {
-        write(stream, typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-        const callback = typeof encoding === "function" ? encoding : done;
-        if (typeof callback === "function") process.nextTick(callback);
-        return true;
-      },
-    },
+    write: { value: capturedWrite((text) => write(stream, text)) },
   }) as NodeJS.WriteStream;
 }
 
 /** Output written other than through an environment's own streams, sent over the port in order. */
 function captureOutput(): void {
   for (const stream of ["stdout", "stderr"] as const) {
-    const target = process[stream];
-    target.write = (chunk: string | Uint8Array, encoding?: unknown, done?: unknown): boolean => {
-      const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-      post({ type: "output", stream, text });
-      const callback = typeof encoding === "function" ? encoding : done;
-      if (typeof callback === "function") process.nextTick(callback);
-      return true;
-    };
+    process[stream].write = capturedWrite((text) => post({ type: "output", stream, text }));
   }
 }

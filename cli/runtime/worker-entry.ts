@@ -6,6 +6,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { parentPort } from "node:worker_threads";
+import { capturedWrite } from "./captured-write";
 import type { InvokeMessage, LoadMessage, ParentMessage, WorkerData, WorkerMessage } from "./worker-messages";
 import {
   EventLoopWatch,
@@ -128,13 +129,6 @@ async function loadHandler(data: WorkerData): Promise<LambdaHandler> {
  */
 function captureOutput(): void {
   for (const stream of ["stdout", "stderr"] as const) {
-    const target = process[stream];
-    target.write = (chunk: string | Uint8Array, encoding?: unknown, done?: unknown): boolean => {
-      const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-      post({ type: "log", stream, text });
-      const callback = typeof encoding === "function" ? encoding : done;
-      if (typeof callback === "function") process.nextTick(callback);
-      return true;
-    };
+    process[stream].write = capturedWrite((text) => post({ type: "log", stream, text }));
   }
 }

@@ -191,6 +191,8 @@ export class SharedThreadEnvironment extends EnvironmentBase {
   kill(): Promise<void> {
     if (this.discarded) return this.discarded;
     this.dead = true;
+    // What an invocation it ran fails with, as for a runtime killed on Lambda (a timeout says its own).
+    this.exitDescription = "signal: killed";
     this.discarded = this.thread.discard(this.id);
     this.ended();
     return this.discarded;

@@ -38,7 +38,8 @@ const [handlerFile = "", exportPath = "handler"] = process.argv.slice(2);
 /** One environment of the thread. */
 interface Environment {
   id: number;
-  runtime: EnvironmentRuntime;
+  /** There once its module has loaded. */
+  runtime?: EnvironmentRuntime;
   /** Its MQTT connections' links to serve's broker, cut when it is discarded. */
   links: Set<Duplex>;
   discarded: boolean;
@@ -59,14 +60,14 @@ parent.on("message", (message: SharedParentMessage) => {
   const environment = environments.get(message.id);
   if (!environment) return;
   if (message.type === "discard") return discard(environment);
-  environment.runtime.receive(message.message);
+  environment.runtime?.receive(message.message);
 });
 process.on("uncaughtException", (error) => fatal(handlerError(error)));
 process.on("unhandledRejection", (reason) => fatal(unhandledRejectionError(reason)));
 
 /** Starts an environment: its own instance of the module, loaded now (its init). */
 function open(id: number, env: Record<string, string>): void {
-  const environment: Environment = { id, links: new Set(), discarded: false } as Environment;
+  const environment: Environment = { id, links: new Set(), discarded: false };
   const send = (message: HostMessage, transfer?: ArrayBuffer[]): void => {
     if (!environment.discarded) post({ type: "from", id, message }, transfer);
   };

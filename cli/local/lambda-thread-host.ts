@@ -9,12 +9,12 @@
  * workerData `{ brokerLink: true }`: the stub's MQTT connections go to serve's embedded broker over the
  * port (`thread-broker-link.ts`), installed before the stub bundle loads and connects.
  */
-import { capturedWrite } from "../runtime/captured-write";
 import { getHeapStatistics } from "node:v8";
 import { parentPort, workerData } from "node:worker_threads";
 import type { HostMessage, ParentMessage } from "./host-messages";
 import { runHost } from "./host-runtime";
 import { installThreadBrokerLink } from "./thread-broker-link";
+import { capturedWrite } from "../runtime/captured-write";
 
 const port = parentPort;
 if (!port) throw new Error("lambda-thread-host.js must run in a worker thread started by EnvironmentThread");

@@ -10,7 +10,6 @@
  * each environment's variables come with its `open`. workerData `{ brokerLink: true }`: the stubs reach
  * serve's embedded broker over the thread's port (as in `lambda-thread-host.ts`).
  */
-import { capturedWrite } from "../runtime/captured-write";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
@@ -23,6 +22,7 @@ import { EnvironmentRuntime, lambdaConsole } from "./host-runtime";
 import type { SharedHostMessage, SharedParentMessage } from "./shared-thread-messages";
 import { THREAD_LINK_TARGET, type BrokerLinkMessage } from "./thread-broker-link";
 import { portStream } from "./port-stream";
+import { capturedWrite } from "../runtime/captured-write";
 import { installAwsLambdaGlobal } from "../../core/awslambda";
 import { handlerExport, importError, isLambdaError } from "../../core/lambda-loader";
 import { handlerError, unhandledRejectionError, type LambdaHandler } from "../../core/lambda-runtime";

@@ -2,10 +2,60 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { EnvironmentBase, type EnvironmentOptions } from "./environment-base";
 import type { HostMessage, ParentMessage } from "./host-messages";
-import { acceptBrokerLink, isBrokerLink, type BrokerLinkMessage } from "./thread-broker-link";
+import {
+  acceptBrokerLink,
+  isBrokerLink,
+  type BrokerLinkMessage,
+  type InProcessBroker,
+} from "./thread-broker-link";
 
-/** Young generation of an environment thread, in MB (measured with `npm run bench -- --only serve`). */
+/**
+ * Young generation of an environment thread, in MB. Kept small: when these threads ran serve's stubs, V8's
+ * default let each long-lived environment grow it to 2 x 16 MB in a burst and keep it for a while (README,
+ * "Memory"; measured with `npm run bench -- --only serve`).
+ */
 const YOUNG_GENERATION_MB = 6;
+
+/** What {@link environmentWorker} starts. */
+export interface EnvironmentWorkerOptions {
+  handlerFile: string;
+  handlerExport: string;
+  /** The thread's whole `process.env`. */
+  env: Record<string, string>;
+  /** serve's embedded broker, reached over the thread's port. */
+  broker?: InProcessBroker;
+  /** The thread's name. */
+  name: string;
+  /** Its V8 heap's limits, in MB. */
+  heapMB: number;
+  youngMB: number;
+  /** Where what its stdout and stderr catch goes. */
+  output: (stream: "stdout" | "stderr", chunk: string) => void;
+}
+
+/**
+ * A worker thread of serve running a local environment host (`script`, beside this file) for
+ * `handlerFile`'s `handlerExport`: argv `<handlerFile> <handlerExport>`, and workerData `{ brokerLink }`
+ * when there is an embedded broker to reach over the thread's port.
+ */
+export function environmentWorker(script: string, options: EnvironmentWorkerOptions): Worker {
+  const worker = new Worker(join(__dirname, script), {
+    argv: [options.handlerFile, options.handlerExport],
+    // The stub then reaches the embedded broker over this thread's port, not a loopback WebSocket.
+    workerData: { brokerLink: options.broker !== undefined },
+    // A copy of its own: what the environment sets is seen by nobody else, serve included.
+    env: options.env,
+    execArgv: [],
+    // Output is sent over the port in order with the results; these catch anything that is not.
+    stdout: true,
+    stderr: true,
+    name: options.name,
+    resourceLimits: { maxOldGenerationSizeMb: options.heapMB, maxYoungGenerationSizeMb: options.youngMB },
+  });
+  worker.stdout.setEncoding("utf8").on("data", (chunk: string) => options.output("stdout", chunk));
+  worker.stderr.setEncoding("utf8").on("data", (chunk: string) => options.output("stderr", chunk));
+  return worker;
+}
 
 /**
  * One local Lambda execution environment as a worker thread of serve's process, running
@@ -21,29 +71,15 @@ export class EnvironmentThread extends EnvironmentBase {
 
   constructor(options: EnvironmentOptions) {
     super(options);
-    this.worker = new Worker(join(__dirname, "lambda-thread-host.js"), {
-      argv: [options.handlerFile, options.handlerExport],
-      // The stub then reaches the embedded broker over this thread's port, not a loopback WebSocket.
-      workerData: { brokerLink: options.broker !== undefined },
-      // A copy of its own: what the environment sets is seen by nobody else, serve included.
-      env: options.env,
-      execArgv: [],
-      // Output is sent over the port in order with the results; these catch anything that is not.
-      stdout: true,
-      stderr: true,
+    // The function's memory size bounds its JavaScript heap; over it V8 stops the thread and the
+    // invocation fails with Runtime.OutOfMemory, as on Lambda. Buffers and native memory are not bounded.
+    this.worker = environmentWorker("lambda-thread-host.js", {
+      ...options,
       name: `${options.name} environment`,
-      // The function's memory size bounds its JavaScript heap; over it V8 stops the thread and the
-      // invocation fails with Runtime.OutOfMemory, as on Lambda. Buffers and native memory are not bounded.
-      // The young generation is kept small: these threads run only the stub, whose short-lived objects are
-      // small (a large payload goes to V8's large-object space), and V8's default let each long-lived
-      // environment grow it to 2 x 16 MB in a burst and keep it for a while (README, "Memory").
-      resourceLimits: {
-        maxOldGenerationSizeMb: options.memoryMB,
-        maxYoungGenerationSizeMb: YOUNG_GENERATION_MB,
-      },
+      heapMB: options.memoryMB,
+      youngMB: YOUNG_GENERATION_MB,
+      output: (stream, chunk) => this.output(stream, chunk),
     });
-    this.worker.stdout.setEncoding("utf8").on("data", (chunk: string) => this.output("stdout", chunk));
-    this.worker.stderr.setEncoding("utf8").on("data", (chunk: string) => this.output("stderr", chunk));
     this.worker.on("message", (message: HostMessage | BrokerLinkMessage) => {
       if (isBrokerLink(message)) acceptBrokerLink(message, options.broker);
       else this.received(message);

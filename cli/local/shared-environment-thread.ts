@@ -1,6 +1,6 @@
-import { join } from "node:path";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { EnvironmentBase, type EnvironmentOptions } from "./environment-base";
+import { environmentWorker } from "./environment-thread";
 import type { HostMessage, ParentMessage } from "./host-messages";
 import type { InvokeResult } from "./invoker";
 import type { SharedHostMessage, SharedParentMessage } from "./shared-thread-messages";
@@ -50,21 +50,13 @@ export class SharedEnvironmentThread {
   readonly closed: Promise<void>;
 
   constructor(private readonly options: SharedThreadOptions) {
-    this.worker = new Worker(join(__dirname, "shared-thread-host.js"), {
-      argv: [options.handlerFile, options.handlerExport],
-      workerData: { brokerLink: options.broker !== undefined },
-      env: options.env,
-      execArgv: [],
-      stdout: true,
-      stderr: true,
+    this.worker = environmentWorker("shared-thread-host.js", {
+      ...options,
       name: `${options.name} environments`,
-      resourceLimits: {
-        maxOldGenerationSizeMb: options.memoryMB * options.capacity,
-        maxYoungGenerationSizeMb: YOUNG_GENERATION_MB,
-      },
+      heapMB: options.memoryMB * options.capacity,
+      youngMB: YOUNG_GENERATION_MB,
+      output: (stream, chunk) => this.output(stream, chunk),
     });
-    this.worker.stdout.setEncoding("utf8").on("data", (chunk: string) => this.output("stdout", chunk));
-    this.worker.stderr.setEncoding("utf8").on("data", (chunk: string) => this.output("stderr", chunk));
     this.worker.on("message", (message: SharedHostMessage) => {
       if (isBrokerLink(message)) acceptBrokerLink(message, options.broker);
       else if (message.type === "output") this.output(message.stream, message.text);

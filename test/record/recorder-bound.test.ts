@@ -31,6 +31,16 @@ function served(root: string, n: number): ServedInvocation {
   };
 }
 
+/** The records in `dir`, oldest first, by the request file each names (`req-0001.json`). */
+async function recordedIn(dir: string): Promise<string[]> {
+  return requestFiles(await readdir(dir));
+}
+
+/** File names without their time prefix, in order. */
+function requestFiles(names: string[]): string[] {
+  return [...names].sort().map((name) => name.replace(/^.*_/, ""));
+}
+
 test("invocations faster than records are written: only the newest `keep` wait, and they are what stays", async (t) => {
   const project = await tempProject();
   t.teardown(() => project.remove());
@@ -40,11 +50,11 @@ test("invocations faster than records are written: only the newest `keep` wait, 
   t.true(recorder.waiting <= 3, `waiting: ${recorder.waiting}`);
   await recorder.flush();
   t.is(recorder.waiting, 0);
-  const files = (await readdir(project.path(".pulumi-live/log/busy"))).sort();
-  t.deepEqual(
-    files.map((name) => name.replace(/^.*_/, "")),
-    ["req-0497.json", "req-0498.json", "req-0499.json"],
-  );
+  t.deepEqual(await recordedIn(project.path(".pulumi-live/log/busy")), [
+    "req-0497.json",
+    "req-0498.json",
+    "req-0499.json",
+  ]);
 });
 
 test("records cleared while serving: the folder is made again and the next record lands in it", async (t) => {
@@ -56,11 +66,7 @@ test("records cleared while serving: the folder is made again and the next recor
   await rm(project.path(".pulumi-live/log"), { recursive: true });
   recorder.record(served(project.root, 2));
   await recorder.flush();
-  const files = await readdir(project.path(".pulumi-live/log/busy"));
-  t.deepEqual(
-    files.map((name) => name.replace(/^.*_/, "")),
-    ["req-0002.json"],
-  );
+  t.deepEqual(await recordedIn(project.path(".pulumi-live/log/busy")), ["req-0002.json"]);
 });
 
 test("files others put in the folder count against `keep` once the recorder lists it again", async (t) => {
@@ -79,11 +85,7 @@ test("files others put in the folder count against `keep` once the recorder list
     recorder.record(served(project.root, n));
     await recorder.flush();
   }
-  const files = (await readdir(dir)).sort();
-  t.deepEqual(
-    files.map((name) => name.replace(/^.*_/, "")),
-    ["req-0013.json", "req-0014.json", "req-0015.json"],
-  );
+  t.deepEqual(await recordedIn(dir), ["req-0013.json", "req-0014.json", "req-0015.json"]);
   t.deepEqual(errors, []);
 });
 
@@ -98,11 +100,11 @@ test("a record waits before it is written: newer ones replace it meanwhile, and 
   t.deepEqual(await readdir(project.path(".pulumi-live/log")).catch(() => []), []);
   t.is(recorder.waiting, 3);
   await recorder.flush();
-  const files = (await readdir(project.path(".pulumi-live/log/busy"))).sort();
-  t.deepEqual(
-    files.map((name) => name.replace(/^.*_/, "")),
-    ["req-0007.json", "req-0008.json", "req-0009.json"],
-  );
+  t.deepEqual(await recordedIn(project.path(".pulumi-live/log/busy")), [
+    "req-0007.json",
+    "req-0008.json",
+    "req-0009.json",
+  ]);
 });
 
 test("without a flush, a record is written once its wait is over", async (t) => {
@@ -116,9 +118,6 @@ test("without a flush, a record is written once its wait is over", async (t) => 
     await new Promise((resolve) => setTimeout(resolve, 50));
     files = await readdir(dir).catch(() => []);
   }
-  t.deepEqual(
-    files.map((name) => name.replace(/^.*_/, "")),
-    ["req-0001.json"],
-  );
+  t.deepEqual(requestFiles(files), ["req-0001.json"]);
   t.is(recorder.waiting, 0);
 });
